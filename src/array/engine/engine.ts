@@ -1,0 +1,404 @@
+// The block engine: thin, layered volumes over the journal (durability) and the block store
+// (dedup + compression). A volume or snapshot is a chain of layers: reads walk from the head layer
+// to the root; writes go only to a mutable head. A snapshot freezes the head and puts a new empty
+// head on top, so snapshots, clones and restores are O(1) and copy no data.
+
+import { join } from 'node:path';
+import { BLOCK_BYTES, DESTAGE_BATCH_BLOCKS, DESTAGE_IDLE_MS, DESTAGE_TRIGGER_BYTES, OVERLAY_MAX_BYTES } from '../../constants.js';
+import { NodeDiskDir } from '../../platform/disk.js';
+import { BlockStore, prepareBlock } from './block-store.js';
+import { Journal, type ReplayedRecord } from './journal.js';
+import { RecordType } from './journal-record.js';
+import { type OverlayBlock, Overlay } from './overlay.js';
+
+/** Zero ranges up to this many blocks are tracked per block; larger ones as one range. */
+const ZERO_RANGE_PER_BLOCK_MAX = 256;
+/** Map entries of a dead layer removed per store transaction (bounds one transaction's size). */
+const GC_ENTRIES_PER_TRANSACTION = 20_000;
+const ZERO_BLOCK = Buffer.alloc(BLOCK_BYTES);
+
+export interface LayerRecord {
+  id: number;
+  parentId: number | null;
+}
+
+/** Where I/O goes: read at the moment a write is journaled, so a snapshot taken meanwhile is respected. */
+export interface LayerRef {
+  readonly headLayerId: number;
+}
+
+export interface EngineStats {
+  overlayBytes: number;
+  storedBytes: number;
+  blockCount: number;
+  appliedLsn: number;
+  durableLsn: number;
+  journalLiveBytes: number;
+}
+
+export class BlockEngine {
+  private readonly layers = new Map<number, LayerRecord>();
+  private readonly overlay = new Overlay();
+  private readonly deadLayers = new Set<number>();
+  private destaging: Promise<void> | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private gcRunning = false;
+  private closed = false;
+  private readonly spaceWaiters: Array<() => void> = [];
+
+  private constructor(
+    readonly store: BlockStore,
+    private journal: Journal,
+  ) {}
+
+  static async open(dataDir: string): Promise<BlockEngine> {
+    const store = new BlockStore(join(dataDir, 'store'));
+    const layers = new Map<number, LayerRecord>();
+    for (const { key, value } of store.meta.getRange({ start: 'layer:', end: 'layer;' })) {
+      const record = value as LayerRecord;
+      layers.set(record.id, record);
+      void key;
+    }
+    const replayed: ReplayedRecord[] = [];
+    const journalDir = await NodeDiskDir.create(join(dataDir, 'journal'));
+    const journal = await Journal.open(journalDir, store.state.appliedLsn, (r) => replayed.push(r));
+    const engine = new BlockEngine(store, journal);
+    for (const [id, record] of layers) engine.layers.set(id, record);
+    for (const record of replayed) engine.applyReplayed(record);
+    engine.deadLayersFromStore();
+    if (!engine.overlay.isEmpty) engine.scheduleDestage(0);
+    return engine;
+  }
+
+  // ---- layers ----
+
+  /** Creates a layer in memory; it must be persisted with `layerPuts` in the caller's transaction. */
+  newLayer(parentId: number | null): number {
+    const id = this.store.state.nextLayerId++;
+    this.layers.set(id, { id, parentId });
+    return id;
+  }
+
+  layer(id: number): LayerRecord | undefined {
+    return this.layers.get(id);
+  }
+
+  /** Ids from `headId` down to the root. */
+  chain(headId: number): number[] {
+    const ids: number[] = [];
+    for (let id: number | null = headId; id !== null; id = this.layers.get(id)?.parentId ?? null) ids.push(id);
+    return ids;
+  }
+
+  /**
+   * Keeps the layers reachable from `roots` (volume heads, snapshot layers) and releases every other
+   * one: its overlay entries are dropped and its map entries are removed in the background.
+   * Returns the meta writes the caller must commit (layer records to delete).
+   */
+  retainOnly(roots: Iterable<number>): Map<string, unknown> {
+    const reachable = new Set<number>();
+    for (const root of roots) for (const id of this.chain(root)) reachable.add(id);
+    const writes = new Map<string, unknown>();
+    for (const id of [...this.layers.keys()]) {
+      if (reachable.has(id)) continue;
+      this.layers.delete(id);
+      this.overlay.dropLayer(id);
+      this.deadLayers.add(id);
+      writes.set(`layer:${id}`, undefined);
+    }
+    return writes;
+  }
+
+  /** Meta writes persisting every known layer record (cheap: layers are few). */
+  layerPuts(): Map<string, unknown> {
+    const writes = new Map<string, unknown>();
+    for (const [id, record] of this.layers) writes.set(`layer:${id}`, record);
+    return writes;
+  }
+
+  /** Commits meta writes (undefined = delete) in one durable store transaction, then collects garbage. */
+  async commitMeta(writes: Map<string, unknown>): Promise<void> {
+    await this.store.transact(() => {
+      for (const [key, value] of writes) {
+        if (value === undefined) this.store.meta.remove(key);
+        else this.store.meta.put(key, value);
+      }
+    });
+    if (this.deadLayers.size > 0) void this.collectGarbage();
+  }
+
+  // ---- I/O ----
+
+  read(headId: number, offsetBytes: number, lengthBytes: number): Buffer {
+    const out = Buffer.allocUnsafe(lengthBytes);
+    const chain = this.chain(headId);
+    let position = offsetBytes;
+    const end = offsetBytes + lengthBytes;
+    while (position < end) {
+      const blockIndex = Math.floor(position / BLOCK_BYTES);
+      const from = position - blockIndex * BLOCK_BYTES;
+      const to = Math.min(BLOCK_BYTES, from + (end - position));
+      this.readBlockRange(chain, blockIndex, out, position - offsetBytes, from, to);
+      position += to - from;
+    }
+    return out;
+  }
+
+  async write(ref: LayerRef, offsetBytes: number, data: Buffer): Promise<void> {
+    if (this.mustWait()) await this.admit();
+    const headId = ref.headLayerId;
+    const chain = this.chain(headId);
+    let position = offsetBytes;
+    const end = offsetBytes + data.length;
+    while (position < end) {
+      const blockIndex = Math.floor(position / BLOCK_BYTES);
+      const from = position - blockIndex * BLOCK_BYTES;
+      const to = Math.min(BLOCK_BYTES, from + (end - position));
+      const source = data.subarray(position - offsetBytes, position - offsetBytes + (to - from));
+      let block = source;
+      if (to - from < BLOCK_BYTES) {
+        block = Buffer.allocUnsafe(BLOCK_BYTES);
+        this.readBlockRange(chain, blockIndex, block, 0, 0, BLOCK_BYTES);
+        source.copy(block, from);
+      }
+      this.writeBlock(headId, blockIndex, block);
+      position += to - from;
+    }
+    await this.journal.commit();
+    this.afterWrite();
+  }
+
+  async writeZeroes(ref: LayerRef, offsetBytes: number, lengthBytes: number): Promise<void> {
+    if (this.mustWait()) await this.admit();
+    const headId = ref.headLayerId;
+    const end = offsetBytes + lengthBytes;
+    const firstFull = Math.ceil(offsetBytes / BLOCK_BYTES);
+    const endFull = Math.floor(end / BLOCK_BYTES);
+    if (firstFull >= endFull) {
+      await this.write(ref, offsetBytes, Buffer.alloc(lengthBytes));
+      return;
+    }
+    const head = firstFull * BLOCK_BYTES - offsetBytes;
+    const tail = end - endFull * BLOCK_BYTES;
+    const partials: Promise<void>[] = [];
+    if (head > 0) partials.push(this.write(ref, offsetBytes, Buffer.alloc(head)));
+    if (tail > 0) partials.push(this.write(ref, endFull * BLOCK_BYTES, Buffer.alloc(tail)));
+    // Journal records carry at most 2^32-1 blocks; split the rare bigger range.
+    for (let start = firstFull; start < endFull; start += 0xffff_ffff) {
+      const count = Math.min(0xffff_ffff, endFull - start);
+      const lsn = this.journal.appendZero(headId, start, count);
+      this.applyZero(headId, start, count, lsn);
+    }
+    partials.push(this.journal.commit());
+    await Promise.all(partials);
+    this.afterWrite();
+  }
+
+  /** Every write acknowledged before this call is durable already; waits for any in flight. */
+  flush(): Promise<void> {
+    return this.journal.commit();
+  }
+
+  // ---- maintenance ----
+
+  /** Moves everything durable in the journal into the block store (also used before shutdown). */
+  destageNow(): Promise<void> {
+    if (!this.destaging) {
+      this.destaging = this.destage().finally(() => {
+        this.destaging = null;
+        if (!this.overlay.isEmpty && !this.closed) this.scheduleDestage(DESTAGE_IDLE_MS);
+      });
+    }
+    return this.destaging;
+  }
+
+  stats(): EngineStats {
+    return {
+      overlayBytes: this.overlay.bytes,
+      storedBytes: this.store.state.storedBytes,
+      blockCount: this.store.state.blockCount,
+      appliedLsn: this.store.state.appliedLsn,
+      durableLsn: this.journal.durableLsn,
+      journalLiveBytes: this.journal.liveBytes(),
+    };
+  }
+
+  /** Overlay entries of one layer (for space accounting). */
+  overlayLayer(layerId: number) {
+    return this.overlay.layer(layerId);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    await this.journal.commit().catch(() => {});
+    await this.destageNow().catch(() => {});
+    while (this.gcRunning) await new Promise((r) => setTimeout(r, 10));
+    await this.journal.close();
+    await this.store.close();
+  }
+
+  // ---- internals ----
+
+  private readBlockRange(chain: number[], blockIndex: number, out: Buffer, outOffset: number, from: number, to: number): void {
+    for (const layerId of chain) {
+      const pending = this.overlay.lookup(layerId, blockIndex);
+      if (pending !== undefined) {
+        if (pending) pending.copy(out, outOffset, from, to);
+        else out.fill(0, outOffset, outOffset + (to - from));
+        return;
+      }
+      const blockId = this.store.lookup(layerId, blockIndex);
+      if (blockId !== undefined) {
+        this.store.readBlockInto(blockId, out, outOffset, from, to);
+        return;
+      }
+    }
+    out.fill(0, outOffset, outOffset + (to - from));
+  }
+
+  private writeBlock(layerId: number, blockIndex: number, block: Buffer): void {
+    if (block.equals(ZERO_BLOCK)) {
+      const lsn = this.journal.appendZero(layerId, blockIndex, 1);
+      this.overlay.setBlock(layerId, blockIndex, { lsn, data: null });
+      return;
+    }
+    const { lsn, stored } = this.journal.appendBlock(layerId, blockIndex, block);
+    this.overlay.setBlock(layerId, blockIndex, { lsn, data: stored });
+  }
+
+  private applyZero(layerId: number, startBlock: number, blockCount: number, lsn: number): void {
+    if (blockCount <= ZERO_RANGE_PER_BLOCK_MAX) {
+      for (let i = 0; i < blockCount; i++) this.overlay.setBlock(layerId, startBlock + i, { lsn, data: null });
+    } else {
+      this.overlay.addZeroRange(layerId, { lsn, startBlock, blockCount });
+    }
+  }
+
+  private applyReplayed({ header, payload }: ReplayedRecord): void {
+    if (!this.layers.has(header.layerId)) return; // the layer was released after the write
+    if (header.type === RecordType.block && payload) {
+      this.overlay.setBlock(header.layerId, header.blockIndex, { lsn: header.lsn, data: payload });
+    } else {
+      this.applyZero(header.layerId, header.blockIndex, header.blockCount, header.lsn);
+    }
+  }
+
+  /** Layers with entries in the store but no record: released before a crash, not yet collected. */
+  private deadLayersFromStore(): void {
+    for (const id of this.store.layersWithEntries()) {
+      if (!this.layers.has(id)) this.deadLayers.add(id);
+    }
+    if (this.deadLayers.size > 0) void this.collectGarbage();
+  }
+
+  private mustWait(): boolean {
+    return this.closed || this.overlay.bytes >= OVERLAY_MAX_BYTES;
+  }
+
+  private async admit(): Promise<void> {
+    if (this.closed) throw new Error('engine closed');
+    while (this.overlay.bytes >= OVERLAY_MAX_BYTES) {
+      void this.destageNow();
+      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+    }
+  }
+
+  private afterWrite(): void {
+    if (this.overlay.bytes >= DESTAGE_TRIGGER_BYTES) void this.destageNow();
+    else this.scheduleDestage(DESTAGE_IDLE_MS);
+  }
+
+  private scheduleDestage(delayMs: number): void {
+    if (this.idleTimer || this.closed) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      void this.destageNow();
+    }, delayMs);
+    this.idleTimer.unref();
+  }
+
+  private async destage(): Promise<void> {
+    const upToLsn = this.journal.durableLsn;
+    if (upToLsn <= this.store.state.appliedLsn) return;
+    const work = this.collectDestageWork(upToLsn);
+    // Zero ranges first: every block entry still in the overlay inside a range is newer than it.
+    await this.store.transact(() => {
+      for (const { layerId, range } of work.ranges) this.destageZeroRange(layerId, range.startBlock, range.blockCount);
+      if (work.blocks.length === 0) this.store.state.appliedLsn = upToLsn;
+    });
+    for (let start = 0; start < work.blocks.length; start += DESTAGE_BATCH_BLOCKS) {
+      const batch = work.blocks.slice(start, start + DESTAGE_BATCH_BLOCKS);
+      const prepared = batch.map((item) => (item.entry.data ? prepareBlock(item.entry.data) : null));
+      const last = start + DESTAGE_BATCH_BLOCKS >= work.blocks.length;
+      await this.store.transact(() => {
+        batch.forEach((item, i) => {
+          const layer = this.layers.get(item.layerId);
+          if (!layer) return;
+          this.store.putBlock(item.layerId, item.blockIndex, prepared[i]!, layer.parentId !== null);
+        });
+        if (last) this.store.state.appliedLsn = upToLsn;
+      });
+      for (const item of batch) {
+        this.overlay.forgetIfCurrent(item.layerId, item.blockIndex, item.entry);
+      }
+    }
+    this.overlay.forgetUpTo(upToLsn);
+    this.wakeWriters();
+    await this.journal.release(this.store.state.appliedLsn);
+  }
+
+  private collectDestageWork(upToLsn: number) {
+    const ranges: Array<{ layerId: number; range: { startBlock: number; blockCount: number } }> = [];
+    const blocks: Array<{ layerId: number; blockIndex: number; entry: OverlayBlock }> = [];
+    for (const layerId of this.overlay.layerIds()) {
+      const layer = this.overlay.layer(layerId)!;
+      for (const range of layer.zeroRanges) if (range.lsn <= upToLsn) ranges.push({ layerId, range });
+      for (const [blockIndex, entry] of layer.blocks) {
+        if (entry.lsn <= upToLsn) blocks.push({ layerId, blockIndex, entry });
+      }
+    }
+    return { ranges, blocks };
+  }
+
+  /** In the store: make [start, start+count) of a layer read as zero. Cost grows with mapped blocks only. */
+  private destageZeroRange(layerId: number, startBlock: number, blockCount: number): void {
+    const layer = this.layers.get(layerId);
+    if (!layer) return;
+    const end = startBlock + blockCount;
+    for (const [blockIndex, blockId] of [...this.store.layerEntries(layerId, startBlock, end)]) {
+      this.store.removeEntry(layerId, blockIndex, blockId);
+    }
+    if (layer.parentId === null) return;
+    const shadowed = new Set<number>();
+    for (const ancestor of this.chain(layer.parentId)) {
+      for (const [blockIndex] of this.store.layerEntries(ancestor, startBlock, end)) shadowed.add(blockIndex);
+      for (const blockIndex of this.overlay.layer(ancestor)?.blocks.keys() ?? []) {
+        if (blockIndex >= startBlock && blockIndex < end) shadowed.add(blockIndex);
+      }
+    }
+    for (const blockIndex of shadowed) this.store.putBlock(layerId, blockIndex, null, true);
+  }
+
+  private wakeWriters(): void {
+    while (this.overlay.bytes < OVERLAY_MAX_BYTES && this.spaceWaiters.length > 0) this.spaceWaiters.shift()!();
+  }
+
+  private async collectGarbage(): Promise<void> {
+    if (this.gcRunning) return;
+    this.gcRunning = true;
+    try {
+      for (const layerId of [...this.deadLayers]) {
+        let removed = GC_ENTRIES_PER_TRANSACTION;
+        while (removed >= GC_ENTRIES_PER_TRANSACTION && !this.closed) {
+          await this.store.transact(() => {
+            removed = this.store.removeLayerEntries(layerId, GC_ENTRIES_PER_TRANSACTION);
+          });
+        }
+        if (removed < GC_ENTRIES_PER_TRANSACTION) this.deadLayers.delete(layerId);
+      }
+    } finally {
+      this.gcRunning = false;
+    }
+  }
+}

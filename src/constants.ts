@@ -1,0 +1,43 @@
+// Every limit in one place, each with its unit in the name and the reason beside it.
+
+/** Unit of mapping, dedup and compression. 4 KiB matches host page size and NBD/fio's common block. */
+export const BLOCK_BYTES = 4096;
+/** Smallest addressable unit for host I/O: NBD and SCSI allow 512-byte aligned access. */
+export const SECTOR_BYTES = 512;
+/** Largest provisioned size of one volume: 4 PiB, as on a FlashArray. */
+export const VOLUME_PROVISIONED_MAX_BYTES = 4 * 1024 ** 5;
+
+/** Journal segment size: large enough that segment switches are rare, small enough to recycle quickly. */
+export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Upper bound on bytes gathered into one journal write + fdatasync (group commit). */
+export const JOURNAL_BATCH_MAX_BYTES = 8 * 1024 * 1024;
+/** Acknowledged-but-not-destaged data held in memory; writers wait above this (backpressure). */
+export const OVERLAY_MAX_BYTES = 256 * 1024 * 1024;
+/** Blocks moved from the journal overlay into the block store in one store transaction. */
+export const DESTAGE_BATCH_BLOCKS = 2048;
+/** Destage starts as soon as this much is waiting, otherwise on the idle timer. */
+export const DESTAGE_TRIGGER_BYTES = 4 * 1024 * 1024;
+/** Idle destage timer: keeps the journal short when the write rate is low. */
+export const DESTAGE_IDLE_MS = 200;
+
+/** Soft-deleted objects stay recoverable this long (Purity's eradication delay). */
+export const ERADICATION_DELAY_MS = 24 * 3600 * 1000;
+
+/** REST sessions from /login expire after this much disuse. */
+export const REST_SESSION_IDLE_MS = 30 * 60 * 1000;
+/** Largest JSON body accepted by the REST API. */
+export const REST_BODY_MAX_BYTES = 1024 * 1024;
+/** Highest REST version advertised: pypureclient snapshots above 2.38 are incomplete (spec §5.4). */
+export const REST_API_VERSION_MAX = '2.38';
+
+/** NBD: largest single request payload (NBD_CMD_WRITE/READ length); qemu and libnbd use <= 32 MiB. */
+export const NBD_REQUEST_MAX_BYTES = 32 * 1024 * 1024;
+/** NBD: requests in flight per connection before the server stops reading the socket. */
+export const NBD_INFLIGHT_MAX = 128;
+/** NBD: option haggling must finish within this time or the connection is closed. */
+export const NBD_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** NBD: largest option payload accepted during the handshake. */
+export const NBD_OPTION_MAX_BYTES = 64 * 1024;
+
+/** Performance counters are kept as 1-second buckets for this many seconds. */
+export const PERF_HISTORY_SECONDS = 300;
