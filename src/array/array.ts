@@ -1,0 +1,51 @@
+// One storage array: the block engine, its objects, counters and what it exports. Protocol servers
+// (REST, NBD) are started around it by the daemon.
+
+import { BlockEngine } from './engine/engine.js';
+import { ArrayState } from './objects/array-state.js';
+import { ArrayExports } from './objects/exports.js';
+import { HostService } from './objects/hosts.js';
+import { PerfRegistry } from './objects/perf.js';
+import { SpaceCalculator } from './objects/space.js';
+import { VolumeService } from './objects/volumes.js';
+
+/** How often destroyed objects past their eradication delay are swept. */
+const ERADICATION_SWEEP_MS = 60_000;
+
+export class StorageArray {
+  readonly volumes: VolumeService;
+  readonly hosts: HostService;
+  readonly perf = new PerfRegistry();
+  readonly space: SpaceCalculator;
+  readonly exports: ArrayExports;
+  private readonly sweepTimer: NodeJS.Timeout;
+
+  private constructor(
+    readonly engine: BlockEngine,
+    readonly state: ArrayState,
+  ) {
+    this.volumes = new VolumeService(state);
+    this.hosts = new HostService(state);
+    this.space = new SpaceCalculator(state);
+    this.exports = new ArrayExports(state, this.perf);
+    this.sweepTimer = setInterval(() => {
+      void this.volumes.eradicateExpired(Date.now()).catch(() => {});
+    }, ERADICATION_SWEEP_MS);
+    this.sweepTimer.unref();
+  }
+
+  static async open(dataDir: string, name: string): Promise<StorageArray> {
+    const engine = await BlockEngine.open(dataDir);
+    const state = await ArrayState.load(engine, name);
+    return new StorageArray(engine, state);
+  }
+
+  get name(): string {
+    return this.state.identity.name;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    await this.engine.close();
+  }
+}

@@ -1,0 +1,116 @@
+// The array's object tables in memory, loaded from and persisted to the block store's meta keys.
+// Every change is applied in memory first (synchronously, so it is atomic with respect to I/O) and
+// then made durable with `persist`, which also releases layers nothing references any more.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { BlockEngine } from '../engine/engine.js';
+import type {
+  ArrayIdentity,
+  ConnectionRecord,
+  HostGroupRecord,
+  HostRecord,
+  SnapshotRecord,
+  VolumeRecord,
+} from './model.js';
+
+type AnyRecord = VolumeRecord | SnapshotRecord | HostRecord | HostGroupRecord | ConnectionRecord | ArrayIdentity;
+
+export function recordKey(record: AnyRecord): string {
+  switch (record.kind) {
+    case 'volume':
+      return `volume:${record.id}`;
+    case 'snapshot':
+      return `snapshot:${record.id}`;
+    case 'host':
+      return `host:${record.name}`;
+    case 'host-group':
+      return `hgroup:${record.name}`;
+    case 'connection':
+      return `conn:${record.hostName ?? ''}:${record.hostGroupName ?? ''}:${record.volumeId}`;
+    case 'array':
+      return 'array';
+  }
+}
+
+export class ArrayState {
+  readonly volumes = new Map<string, VolumeRecord>();
+  readonly snapshots = new Map<string, SnapshotRecord>();
+  readonly hosts = new Map<string, HostRecord>();
+  readonly hostGroups = new Map<string, HostGroupRecord>();
+  connections: ConnectionRecord[] = [];
+  /** Volumes whose metadata change is being persisted: their writes wait (see exports). */
+  readonly fences = new Map<string, Promise<void>>();
+
+  private constructor(
+    readonly engine: BlockEngine,
+    readonly identity: ArrayIdentity,
+  ) {}
+
+  static async load(engine: BlockEngine, arrayName: string): Promise<ArrayState> {
+    let identity = engine.store.meta.get('array') as ArrayIdentity | undefined;
+    if (!identity) {
+      identity = {
+        kind: 'array',
+        id: randomUUID(),
+        name: arrayName,
+        serialPrefix: randomBytes(8).toString('hex').toUpperCase(),
+        nextSerial: 1,
+        createdMs: Date.now(),
+      };
+    }
+    const state = new ArrayState(engine, identity);
+    for (const { value } of engine.store.meta.getRange({})) {
+      const record = value as AnyRecord;
+      if (record?.kind === 'volume') state.volumes.set(record.id, record);
+      else if (record?.kind === 'snapshot') state.snapshots.set(record.id, record);
+      else if (record?.kind === 'host') state.hosts.set(record.name, record);
+      else if (record?.kind === 'host-group') state.hostGroups.set(record.name, record);
+      else if (record?.kind === 'connection') state.connections.push(record);
+    }
+    await state.persist([identity]);
+    return state;
+  }
+
+  nextSerial(): string {
+    const counter = this.identity.nextSerial++;
+    return `${this.identity.serialPrefix}${counter.toString(16).toUpperCase().padStart(8, '0')}`;
+  }
+
+  volumeByName(name: string): VolumeRecord | undefined {
+    for (const volume of this.volumes.values()) if (volume.name === name) return volume;
+    return undefined;
+  }
+
+  snapshotByName(name: string): SnapshotRecord | undefined {
+    for (const snapshot of this.snapshots.values()) if (snapshot.name === name) return snapshot;
+    return undefined;
+  }
+
+  /** Layers something still reads: volume heads and snapshot layers (ancestors follow). */
+  roots(): number[] {
+    const roots: number[] = [];
+    for (const volume of this.volumes.values()) roots.push(volume.headLayerId);
+    for (const snapshot of this.snapshots.values()) roots.push(snapshot.layerId);
+    return roots;
+  }
+
+  /**
+   * Durably records `changed` records, removes `removed` ones, persists the identity and layer
+   * table, and releases unreachable layers. Writes to `fencedVolumeIds` wait until this is done.
+   */
+  async persist(changed: AnyRecord[], removed: AnyRecord[] = [], fencedVolumeIds: string[] = []): Promise<void> {
+    const writes = this.engine.retainOnly(this.roots());
+    for (const [key, value] of this.engine.layerPuts()) writes.set(key, value);
+    for (const record of removed) writes.set(recordKey(record), undefined);
+    for (const record of changed) writes.set(recordKey(record), record);
+    writes.set('array', this.identity);
+    const done = this.engine.commitMeta(writes);
+    const fence = done.catch(() => {});
+    for (const id of fencedVolumeIds) this.fences.set(id, fence);
+    try {
+      await done;
+    } finally {
+      for (const id of fencedVolumeIds) if (this.fences.get(id) === fence) this.fences.delete(id);
+    }
+  }
+}

@@ -1,0 +1,188 @@
+// /volumes, /volumes/space, /volumes/performance, /volumes/tags and /volume-snapshots.
+
+import type { FastifyInstance } from 'fastify';
+import type { StorageArray } from '../../array.js';
+import type { QosLimits } from '../../objects/model.js';
+import type { VolumeChanges } from '../../objects/volumes.js';
+import { invalidBody, invalidParameter } from '../rest-error.js';
+import { performanceView, snapshotView, volumeView } from '../views.js';
+import {
+  bodyObject,
+  booleanParam,
+  forEachName,
+  listItems,
+  listQuery,
+  optionalBoolean,
+  optionalInteger,
+  optionalString,
+  queryOf,
+  referenceName,
+  requiredList,
+} from './common.js';
+
+/** QoS on the wire: plain integers; "" (or null) unsets a limit (QosPatch). */
+function parseQos(body: Record<string, unknown>): Partial<QosLimits> | undefined {
+  const qos = body.qos;
+  if (qos === undefined || qos === null) return undefined;
+  if (typeof qos !== 'object' || Array.isArray(qos)) throw invalidBody('qos', 'must be an object');
+  const fields = qos as Record<string, unknown>;
+  const limit = (field: string, min: number, max: number): number | null | undefined => {
+    const value = fields[field];
+    if (value === undefined) return undefined;
+    if (value === '' || value === null) return null;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw invalidBody(`qos.${field}`, `must be an integer between ${min} and ${max}`);
+    }
+    return value;
+  };
+  const result: Partial<QosLimits> = {};
+  const iops = limit('iops_limit', 100, 100_000_000);
+  const bandwidth = limit('bandwidth_limit', 1_048_576, 549_755_813_888);
+  if (iops !== undefined) result.iopsLimit = iops;
+  if (bandwidth !== undefined) result.bandwidthLimitBytesPerSec = bandwidth;
+  return result;
+}
+
+export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
+  const volumeSpec = {
+    kind: 'volume' as const,
+    nameOf: (v: { name: string }) => v.name,
+    idOf: (v: { id: string }) => v.id,
+    destroyedOf: (v: { destroyed: boolean }) => v.destroyed,
+  };
+
+  app.get('/volumes', async (request) => {
+    const volumes = [...array.state.volumes.values()];
+    return listItems(listQuery(request), volumes, { ...volumeSpec, view: (v) => volumeView(array, v) });
+  });
+
+  app.post('/volumes', async (request) => {
+    const query = queryOf(request);
+    const names = requiredList(query, 'names');
+    const overwrite = booleanParam(query, 'overwrite') ?? false;
+    const body = bodyObject(request);
+    const sourceName = referenceName(body, 'source');
+    const provisioned = optionalInteger(body, 'provisioned');
+    const qos = parseQos(body);
+    const items = await forEachName(names, async (name) => {
+      if (sourceName !== undefined) {
+        const copied = await array.volumes.copy(name, sourceName, overwrite);
+        return volumeView(array, copied);
+      }
+      if (provisioned === undefined) throw invalidBody('provisioned', 'is required when no source is given');
+      return volumeView(array, await array.volumes.create(name, provisioned, qos));
+    });
+    array.space.invalidate();
+    return { items };
+  });
+
+  app.patch('/volumes', async (request) => {
+    const query = queryOf(request);
+    const names = requiredList(query, 'names');
+    const body = bodyObject(request);
+    const changes: VolumeChanges = {};
+    const rename = optionalString(body, 'name');
+    if (rename !== undefined) {
+      if (names.length > 1) throw invalidParameter('names', 'only one volume can be renamed at a time');
+      changes.name = rename;
+    }
+    const provisioned = optionalInteger(body, 'provisioned');
+    if (provisioned !== undefined) changes.provisionedBytes = provisioned;
+    const truncate = booleanParam(query, 'truncate');
+    if (truncate !== undefined) changes.truncate = truncate;
+    const destroyed = optionalBoolean(body, 'destroyed');
+    if (destroyed !== undefined) changes.destroyed = destroyed;
+    const qos = parseQos(body);
+    if (qos) changes.qos = qos;
+    if (referenceName(body, 'pod')) throw invalidBody('pod', 'pods are not available on this array yet');
+    const items = await forEachName(names, async (name) => volumeView(array, await array.volumes.update(name, changes)));
+    array.space.invalidate();
+    return { items };
+  });
+
+  app.delete('/volumes', async (request) => {
+    const names = requiredList(queryOf(request), 'names');
+    await forEachName(names, (name) => array.volumes.eradicate(name));
+    array.space.invalidate();
+    return {};
+  });
+
+  app.get('/volumes/space', async (request) => {
+    const volumes = [...array.state.volumes.values()];
+    return listItems(listQuery(request), volumes, {
+      ...volumeSpec,
+      view: (v) => ({ id: v.id, name: v.name, space: array.space.volume(v), time: Date.now() }),
+    });
+  });
+
+  app.get('/volumes/performance', async (request) => {
+    const volumes = [...array.state.volumes.values()];
+    return listItems(listQuery(request), volumes, {
+      ...volumeSpec,
+      view: (v) => performanceView(array.perf.of(v.id).rates(), { id: v.id, name: v.name }),
+    });
+  });
+
+  // Tags are accepted and echoed: the Cinder driver sets them on every create/attach but never reads them.
+  app.put('/volumes/tags/batch', async (request) => {
+    const body = request.body;
+    if (!Array.isArray(body)) throw invalidBody('body', 'must be a list of tags');
+    return { items: body };
+  });
+  app.delete('/volumes/tags', async () => ({}));
+  app.get('/volumes/tags', async () => ({ items: [], continuation_token: null, more_items_remaining: false, total_item_count: null }));
+
+  snapshotRoutes(app, array);
+}
+
+function snapshotRoutes(app: FastifyInstance, array: StorageArray): void {
+  app.get('/volume-snapshots', async (request) => {
+    const query = listQuery(request);
+    let snapshots = [...array.state.snapshots.values()];
+    const sources = queryOf(request).source_names;
+    if (sources !== undefined) {
+      const wanted = requiredList(queryOf(request), 'source_names');
+      for (const name of wanted) array.volumes.requireVolume(name);
+      snapshots = snapshots.filter((s) => wanted.includes(s.sourceVolumeName));
+    }
+    return listItems(query, snapshots, {
+      kind: 'volume_snapshot',
+      nameOf: (s) => s.name,
+      idOf: (s) => s.id,
+      destroyedOf: (s) => s.destroyed,
+      view: (s) => snapshotView(array, s),
+    });
+  });
+
+  app.post('/volume-snapshots', async (request) => {
+    const sources = requiredList(queryOf(request), 'source_names');
+    const body = bodyObject(request);
+    const suffix = optionalString(body, 'suffix');
+    const items = await forEachName(sources, async (source) =>
+      snapshotView(array, await array.volumes.createSnapshot(source, suffix)),
+    );
+    array.space.invalidate();
+    return { items };
+  });
+
+  app.patch('/volume-snapshots', async (request) => {
+    const names = requiredList(queryOf(request), 'names');
+    const body = bodyObject(request);
+    const destroyed = optionalBoolean(body, 'destroyed');
+    const name = optionalString(body, 'name');
+    if (name !== undefined && names.length > 1) throw invalidParameter('names', 'only one snapshot can be renamed at a time');
+    const changes: { destroyed?: boolean; name?: string } = {};
+    if (destroyed !== undefined) changes.destroyed = destroyed;
+    if (name !== undefined) changes.name = name;
+    const items = await forEachName(names, async (n) => snapshotView(array, await array.volumes.updateSnapshot(n, changes)));
+    array.space.invalidate();
+    return { items };
+  });
+
+  app.delete('/volume-snapshots', async (request) => {
+    const names = requiredList(queryOf(request), 'names');
+    await forEachName(names, (name) => array.volumes.eradicateSnapshot(name));
+    array.space.invalidate();
+    return {};
+  });
+}
