@@ -47,7 +47,11 @@ async function ensureApiToken(dataDir: string): Promise<{ token: string; path: s
 }
 
 /** A self-signed certificate in DIR/tls, generated with openssl on first start. */
-async function ensureTls(dataDir: string, name: string, host: string): Promise<{ cert: string; key: string }> {
+async function ensureTls(
+  dataDir: string,
+  name: string,
+  host: string,
+): Promise<{ cert: string; key: string }> {
   const dir = join(dataDir, 'tls');
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
@@ -57,8 +61,23 @@ async function ensureTls(dataDir: string, name: string, host: string): Promise<{
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const san = /^[\d.]+$/.test(host) ? `IP:${host},DNS:localhost` : `DNS:${host},DNS:localhost,IP:127.0.0.1`;
     await exec('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
-      '-subj', `/CN=${name}`, '-addext', `subjectAltName=${san}`, '-keyout', keyPath, '-out', certPath,
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      `subjectAltName=${san}`,
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
     ]);
     await chmod(keyPath, 0o600);
     return { cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };

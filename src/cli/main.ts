@@ -6,7 +6,11 @@ import { startArrayDaemon } from '../array/daemon.js';
 import { parseHostPort } from './address.js';
 
 const program = new Command();
-program.name('tandem').description('Block-storage DR lab: FlashArray-style arrays, replication and a Cinder-compatible control plane');
+program
+  .name('tandem')
+  .description(
+    'Block-storage DR lab: FlashArray-style arrays, replication and a Cinder-compatible control plane',
+  );
 
 const array = program.command('array').description('storage array daemon');
 array
@@ -17,7 +21,9 @@ array
   .option('--rest <host:port>', 'REST API (HTTPS) listen address', '127.0.0.1:8443')
   .option('--nbd <host:port>', 'NBD listen address', '127.0.0.1:10809')
   .option('--no-nbd', 'do not serve NBD')
-  .addOption(new Option('--tls-cert <file>', 'PEM certificate for the REST API (default: self-signed, DIR/tls/)'))
+  .addOption(
+    new Option('--tls-cert <file>', 'PEM certificate for the REST API (default: self-signed, DIR/tls/)'),
+  )
   .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert'))
   .addHelpText(
     'after',
@@ -28,25 +34,34 @@ On first start DIR is initialised: an API token for user pureuser is written to 
 Every acknowledged write is durable (journal + fdatasync): SIGKILL loses none.
 A volume is exported over NBD (export name = volume name) while it is connected to a host.`,
   )
-  .action(async (options: { name: string; dataDir: string; rest: string; nbd: string | false; tlsCert?: string; tlsKey?: string }) => {
-    if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) {
-      throw new Error('--tls-cert and --tls-key must be given together');
-    }
-    const running = await startArrayDaemon({
-      name: options.name,
-      dataDir: options.dataDir,
-      rest: parseHostPort(options.rest, '--rest'),
-      nbd: options.nbd === false ? null : parseHostPort(options.nbd, '--nbd'),
-      ...(options.tlsCert ? { tlsCertPath: options.tlsCert } : {}),
-      ...(options.tlsKey ? { tlsKeyPath: options.tlsKey } : {}),
-    });
-    console.error(`tandem: array ${running.array.name} is up; API token in ${running.apiTokenPath}`);
-    const shutdown = () => {
-      void running.stop().then(() => process.exit(0));
-    };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
-  });
+  .action(
+    async (options: {
+      name: string;
+      dataDir: string;
+      rest: string;
+      nbd: string | false;
+      tlsCert?: string;
+      tlsKey?: string;
+    }) => {
+      if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) {
+        throw new Error('--tls-cert and --tls-key must be given together');
+      }
+      const running = await startArrayDaemon({
+        name: options.name,
+        dataDir: options.dataDir,
+        rest: parseHostPort(options.rest, '--rest'),
+        nbd: options.nbd === false ? null : parseHostPort(options.nbd, '--nbd'),
+        ...(options.tlsCert ? { tlsCertPath: options.tlsCert } : {}),
+        ...(options.tlsKey ? { tlsKeyPath: options.tlsKey } : {}),
+      });
+      console.error(`tandem: array ${running.array.name} is up; API token in ${running.apiTokenPath}`);
+      const shutdown = () => {
+        void running.stop().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+    },
+  );
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`tandem: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,8 +1,8 @@
 // The journal's view of a disk: a directory of files with positional writes and an explicit
 // durability barrier. The real one wraps node:fs; test/helpers has one that forgets unsynced writes.
 
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface DiskFile {
@@ -40,7 +40,12 @@ class NodeFile implements DiskFile {
     const buffer = Buffer.allocUnsafe(lengthBytes);
     let filled = 0;
     while (filled < lengthBytes) {
-      const { bytesRead } = await this.handle.read(buffer, filled, lengthBytes - filled, positionBytes + filled);
+      const { bytesRead } = await this.handle.read(
+        buffer,
+        filled,
+        lengthBytes - filled,
+        positionBytes + filled,
+      );
       if (bytesRead === 0) break;
       filled += bytesRead;
     }

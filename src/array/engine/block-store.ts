@@ -8,7 +8,7 @@
 // in the order the engine queued them.
 
 import { hash } from 'node:crypto';
-import { type Database, type RootDatabase, open } from 'lmdb';
+import { type Database, open, type RootDatabase } from 'lmdb';
 import { compressSync, uncompressSync } from 'lz4-napi';
 import { BLOCK_BYTES } from '../../constants.js';
 
@@ -99,7 +99,13 @@ export class BlockStore {
   }
 
   /** Copies block `blockId` (BLOCK_BYTES) into `target` at `targetOffset`. */
-  readBlockInto(blockId: number, target: Buffer, targetOffset: number, fromByte = 0, toByte = BLOCK_BYTES): void {
+  readBlockInto(
+    blockId: number,
+    target: Buffer,
+    targetOffset: number,
+    fromByte = 0,
+    toByte = BLOCK_BYTES,
+  ): void {
     if (blockId === ZERO_BLOCK_ID) {
       target.fill(0, targetOffset, targetOffset + (toByte - fromByte));
       return;

@@ -4,12 +4,18 @@
 // head on top, so snapshots, clones and restores are O(1) and copy no data.
 
 import { join } from 'node:path';
-import { BLOCK_BYTES, DESTAGE_BATCH_BLOCKS, DESTAGE_IDLE_MS, DESTAGE_TRIGGER_BYTES, OVERLAY_MAX_BYTES } from '../../constants.js';
+import {
+  BLOCK_BYTES,
+  DESTAGE_BATCH_BLOCKS,
+  DESTAGE_IDLE_MS,
+  DESTAGE_TRIGGER_BYTES,
+  OVERLAY_MAX_BYTES,
+} from '../../constants.js';
 import { NodeDiskDir } from '../../platform/disk.js';
 import { BlockStore, prepareBlock } from './block-store.js';
 import { Journal, type ReplayedRecord } from './journal.js';
 import { RecordType } from './journal-record.js';
-import { type OverlayBlock, Overlay } from './overlay.js';
+import { Overlay, type OverlayBlock } from './overlay.js';
 
 /** Zero ranges up to this many blocks are tracked per block; larger ones as one range. */
 const ZERO_RANGE_PER_BLOCK_MAX = 256;
@@ -86,7 +92,8 @@ export class BlockEngine {
   /** Ids from `headId` down to the root. */
   chain(headId: number): number[] {
     const ids: number[] = [];
-    for (let id: number | null = headId; id !== null; id = this.layers.get(id)?.parentId ?? null) ids.push(id);
+    for (let id: number | null = headId; id !== null; id = this.layers.get(id)?.parentId ?? null)
+      ids.push(id);
     return ids;
   }
 
@@ -240,7 +247,14 @@ export class BlockEngine {
 
   // ---- internals ----
 
-  private readBlockRange(chain: number[], blockIndex: number, out: Buffer, outOffset: number, from: number, to: number): void {
+  private readBlockRange(
+    chain: number[],
+    blockIndex: number,
+    out: Buffer,
+    outOffset: number,
+    from: number,
+    to: number,
+  ): void {
     for (const layerId of chain) {
       const pending = this.overlay.lookup(layerId, blockIndex);
       if (pending !== undefined) {
@@ -269,7 +283,8 @@ export class BlockEngine {
 
   private applyZero(layerId: number, startBlock: number, blockCount: number, lsn: number): void {
     if (blockCount <= ZERO_RANGE_PER_BLOCK_MAX) {
-      for (let i = 0; i < blockCount; i++) this.overlay.setBlock(layerId, startBlock + i, { lsn, data: null });
+      for (let i = 0; i < blockCount; i++)
+        this.overlay.setBlock(layerId, startBlock + i, { lsn, data: null });
     } else {
       this.overlay.addZeroRange(layerId, { lsn, startBlock, blockCount });
     }
@@ -324,7 +339,8 @@ export class BlockEngine {
     const work = this.collectDestageWork(upToLsn);
     // Zero ranges first: every block entry still in the overlay inside a range is newer than it.
     await this.store.transact(() => {
-      for (const { layerId, range } of work.ranges) this.destageZeroRange(layerId, range.startBlock, range.blockCount);
+      for (const { layerId, range } of work.ranges)
+        this.destageZeroRange(layerId, range.startBlock, range.blockCount);
       if (work.blocks.length === 0) this.store.state.appliedLsn = upToLsn;
     });
     for (let start = 0; start < work.blocks.length; start += DESTAGE_BATCH_BLOCKS) {
@@ -381,7 +397,8 @@ export class BlockEngine {
   }
 
   private wakeWriters(): void {
-    while (this.overlay.bytes < OVERLAY_MAX_BYTES && this.spaceWaiters.length > 0) this.spaceWaiters.shift()!();
+    while (this.overlay.bytes < OVERLAY_MAX_BYTES && this.spaceWaiters.length > 0)
+      this.spaceWaiters.shift()!();
   }
 
   private async collectGarbage(): Promise<void> {

@@ -6,12 +6,12 @@
 import { JOURNAL_BATCH_MAX_BYTES, JOURNAL_SEGMENT_BYTES } from '../../constants.js';
 import type { DiskDir, DiskFile } from '../../platform/disk.js';
 import {
-  type RecordHeader,
-  RECORD_HEADER_BYTES,
-  RecordType,
-  type RecordTypeValue,
   decodeRecord,
   encodeRecord,
+  RECORD_HEADER_BYTES,
+  type RecordHeader,
+  RecordType,
+  type RecordTypeValue,
 } from './journal-record.js';
 
 const CHUNK_BYTES = 1024 * 1024;

@@ -13,7 +13,13 @@ import type {
   VolumeRecord,
 } from './model.js';
 
-type AnyRecord = VolumeRecord | SnapshotRecord | HostRecord | HostGroupRecord | ConnectionRecord | ArrayIdentity;
+type AnyRecord =
+  | VolumeRecord
+  | SnapshotRecord
+  | HostRecord
+  | HostGroupRecord
+  | ConnectionRecord
+  | ArrayIdentity;
 
 export function recordKey(record: AnyRecord): string {
   switch (record.kind) {
@@ -98,7 +104,11 @@ export class ArrayState {
    * Durably records `changed` records, removes `removed` ones, persists the identity and layer
    * table, and releases unreachable layers. Writes to `fencedVolumeIds` wait until this is done.
    */
-  async persist(changed: AnyRecord[], removed: AnyRecord[] = [], fencedVolumeIds: string[] = []): Promise<void> {
+  async persist(
+    changed: AnyRecord[],
+    removed: AnyRecord[] = [],
+    fencedVolumeIds: string[] = [],
+  ): Promise<void> {
     const writes = this.engine.retainOnly(this.roots());
     for (const [key, value] of this.engine.layerPuts()) writes.set(key, value);
     for (const record of removed) writes.set(recordKey(record), undefined);

@@ -26,7 +26,8 @@ export class ObjectError extends Error {
 export const objectErrors = {
   notFound: (what: string, name: string) => new ObjectError('not-found', name, `${what} does not exist.`),
   exists: (what: string, name: string) => new ObjectError('exists', name, `${what} already exists.`),
-  destroyed: (what: string, name: string) => new ObjectError('destroyed', name, `${what} has been destroyed.`),
+  destroyed: (what: string, name: string) =>
+    new ObjectError('destroyed', name, `${what} has been destroyed.`),
   notDestroyed: (what: string, name: string) =>
     new ObjectError('not-destroyed', name, `${what} must be destroyed before it can be eradicated.`),
   inUse: (what: string, value: string, owner: string) =>
@@ -34,7 +35,11 @@ export const objectErrors = {
   hostHasConnections: (name: string) =>
     new ObjectError('has-connections', name, 'Host cannot be deleted due to existing connections.'),
   groupNotEmpty: (name: string) =>
-    new ObjectError('has-connections', name, 'Host group cannot be deleted because it is not empty or has connections.'),
+    new ObjectError(
+      'has-connections',
+      name,
+      'Host group cannot be deleted because it is not empty or has connections.',
+    ),
   invalid: (context: string | null, message: string) => new ObjectError('invalid', context, message),
   connectionExists: (host: string, volume: string) =>
     new ObjectError('exists', volume, `Connection between ${host} and ${volume} already exists.`),

@@ -32,7 +32,8 @@ export class ArrayExports implements ExportCatalog {
     for (const volume of this.state.volumes.values()) {
       if (!this.isServed(volume)) continue;
       names.push(volume.name);
-      for (const s of this.state.snapshots.values()) if (s.sourceVolumeId === volume.id && !s.destroyed) names.push(s.name);
+      for (const s of this.state.snapshots.values())
+        if (s.sourceVolumeId === volume.id && !s.destroyed) names.push(s.name);
     }
     return names;
   }
@@ -48,7 +49,8 @@ export class ArrayExports implements ExportCatalog {
     if (snapshot) {
       const source = this.state.volumes.get(snapshot.sourceVolumeId);
       if (snapshot.destroyed) return { refused: `snapshot ${exportName} is destroyed` };
-      if (!source || !this.isServed(source)) return { refused: `the volume of snapshot ${exportName} is not connected` };
+      if (!source || !this.isServed(source))
+        return { refused: `the volume of snapshot ${exportName} is not connected` };
       return new SnapshotDevice(this.state, this.perf, snapshot);
     }
     return { refused: `no volume or snapshot named ${exportName}` };
@@ -72,9 +74,11 @@ class VolumeDevice implements BlockDevice {
   }
 
   private check(offsetBytes: number, lengthBytes: number): void {
-    if (this.state.volumes.get(this.volume.id) !== this.volume) throw new IoError('gone', 'volume was eradicated');
+    if (this.state.volumes.get(this.volume.id) !== this.volume)
+      throw new IoError('gone', 'volume was eradicated');
     if (!this.exports.isServed(this.volume)) throw new IoError('offline', 'volume is no longer connected');
-    if (offsetBytes + lengthBytes > this.volume.provisionedBytes) throw new IoError('out-of-range', 'beyond end of volume');
+    if (offsetBytes + lengthBytes > this.volume.provisionedBytes)
+      throw new IoError('out-of-range', 'beyond end of volume');
   }
 
   read(offsetBytes: number, lengthBytes: number): Buffer {
@@ -134,8 +138,10 @@ class SnapshotDevice implements BlockDevice {
 
   read(offsetBytes: number, lengthBytes: number): Buffer {
     const start = process.hrtime.bigint();
-    if (this.state.snapshots.get(this.snapshot.id) !== this.snapshot) throw new IoError('gone', 'snapshot was eradicated');
-    if (offsetBytes + lengthBytes > this.sizeBytes) throw new IoError('out-of-range', 'beyond end of snapshot');
+    if (this.state.snapshots.get(this.snapshot.id) !== this.snapshot)
+      throw new IoError('gone', 'snapshot was eradicated');
+    if (offsetBytes + lengthBytes > this.sizeBytes)
+      throw new IoError('out-of-range', 'beyond end of snapshot');
     const data = this.state.engine.read(this.snapshot.layerId, offsetBytes, lengthBytes);
     this.perf.record(this.snapshot.sourceVolumeId, 'read', lengthBytes, elapsedUsec(start));
     return data;

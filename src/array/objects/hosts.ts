@@ -35,7 +35,12 @@ export interface HostSettings {
   preferredArrays?: string[];
 }
 
-const EMPTY_CHAP: ChapSettings = { hostUser: null, hostPassword: null, targetUser: null, targetPassword: null };
+const EMPTY_CHAP: ChapSettings = {
+  hostUser: null,
+  hostPassword: null,
+  targetUser: null,
+  targetPassword: null,
+};
 
 function normalizeWwn(wwn: string): string {
   return wwn.replace(/:/g, '').toUpperCase();
@@ -118,7 +123,8 @@ export class HostService {
   async deleteGroup(name: string): Promise<void> {
     const group = this.requireGroup(name);
     const hasHosts = [...this.state.hosts.values()].some((h) => h.hostGroup === name);
-    if (hasHosts || this.state.connections.some((c) => c.hostGroupName === name)) throw objectErrors.groupNotEmpty(name);
+    if (hasHosts || this.state.connections.some((c) => c.hostGroupName === name))
+      throw objectErrors.groupNotEmpty(name);
     this.state.hostGroups.delete(name);
     await this.state.persist([], [group]);
   }
@@ -128,10 +134,12 @@ export class HostService {
     const host = this.requireHost(hostName);
     if (member) {
       if (host.hostGroup === groupName) throw objectErrors.exists('Host group membership', hostName);
-      if (host.hostGroup !== null) throw objectErrors.invalid(hostName, `Host is already in host group ${host.hostGroup}.`);
+      if (host.hostGroup !== null)
+        throw objectErrors.invalid(hostName, `Host is already in host group ${host.hostGroup}.`);
       host.hostGroup = groupName;
     } else {
-      if (host.hostGroup !== groupName) throw objectErrors.invalid(hostName, 'Host is not a member of the host group.');
+      if (host.hostGroup !== groupName)
+        throw objectErrors.invalid(hostName, 'Host is not a member of the host group.');
       host.hostGroup = null;
     }
     await this.state.persist([host]);
@@ -147,7 +155,8 @@ export class HostService {
         const host = this.state.hosts.get(connection.hostName);
         if (host) seen.set(host.name, host);
       } else {
-        for (const host of this.state.hosts.values()) if (host.hostGroup === connection.hostGroupName) seen.set(host.name, host);
+        for (const host of this.state.hosts.values())
+          if (host.hostGroup === connection.hostGroupName) seen.set(host.name, host);
       }
     }
     return [...seen.values()];
@@ -168,13 +177,22 @@ export class HostService {
     );
     if (existing) throw objectErrors.connectionExists(hostName ?? hostGroupName ?? '', volume.name);
     const lun = this.allocateLun(hostName, hostGroupName, requestedLun);
-    const connection: ConnectionRecord = { kind: 'connection', hostName, hostGroupName, volumeId: volume.id, lun };
+    const connection: ConnectionRecord = {
+      kind: 'connection',
+      hostName,
+      hostGroupName,
+      volumeId: volume.id,
+      lun,
+    };
     this.state.connections.push(connection);
     await this.state.persist([connection]);
     return connection;
   }
 
-  async disconnect(target: { hostName?: string; hostGroupName?: string }, volume: VolumeRecord): Promise<void> {
+  async disconnect(
+    target: { hostName?: string; hostGroupName?: string },
+    volume: VolumeRecord,
+  ): Promise<void> {
     const hostName = target.hostName ?? null;
     const hostGroupName = target.hostGroupName ?? null;
     if (hostName) this.requireHost(hostName);
@@ -192,8 +210,14 @@ export class HostService {
     for (const c of this.state.connections) {
       const sameHost = hostName !== null && c.hostName === hostName;
       const sameGroup = groupName !== null && c.hostGroupName === groupName;
-      const hostInGroup = hostName !== null && c.hostGroupName !== null && this.state.hosts.get(hostName)?.hostGroup === c.hostGroupName;
-      const groupHasHost = groupName !== null && c.hostName !== null && this.state.hosts.get(c.hostName)?.hostGroup === groupName;
+      const hostInGroup =
+        hostName !== null &&
+        c.hostGroupName !== null &&
+        this.state.hosts.get(hostName)?.hostGroup === c.hostGroupName;
+      const groupHasHost =
+        groupName !== null &&
+        c.hostName !== null &&
+        this.state.hosts.get(c.hostName)?.hostGroup === groupName;
       if (sameHost || sameGroup || hostInGroup || groupHasHost) used.add(c.lun);
     }
     if (requested !== undefined) {
@@ -232,7 +256,12 @@ export class HostService {
       return [...new Set(next)];
     };
     const iqns = merge(host.iqns, s.iqns, s.addIqns, s.removeIqns);
-    const wwns = merge(host.wwns, s.wwns?.map(normalizeWwn), s.addWwns?.map(normalizeWwn), s.removeWwns?.map(normalizeWwn));
+    const wwns = merge(
+      host.wwns,
+      s.wwns?.map(normalizeWwn),
+      s.addWwns?.map(normalizeWwn),
+      s.removeWwns?.map(normalizeWwn),
+    );
     const nqns = merge(host.nqns, s.nqns, s.addNqns, s.removeNqns);
     claim('IQN', iqns);
     claim('WWN', wwns);
@@ -242,7 +271,8 @@ export class HostService {
         throw objectErrors.invalid(host.name, `Invalid personality ${s.personality}.`);
       }
     }
-    if (s.hostGroup !== undefined && s.hostGroup !== null && s.hostGroup !== '') this.requireGroup(s.hostGroup);
+    if (s.hostGroup !== undefined && s.hostGroup !== null && s.hostGroup !== '')
+      this.requireGroup(s.hostGroup);
     host.iqns = iqns;
     host.wwns = wwns;
     host.nqns = nqns;

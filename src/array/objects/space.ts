@@ -103,7 +103,8 @@ export class SpaceCalculator {
       if (pending) {
         for (const range of pending.zeroRanges) {
           for (const index of [...visible.keys()]) {
-            if (index >= range.startBlock && index < range.startBlock + range.blockCount) visible.set(index, 0);
+            if (index >= range.startBlock && index < range.startBlock + range.blockCount)
+              visible.set(index, 0);
           }
         }
         for (const [blockIndex, entry] of pending.blocks) visible.set(blockIndex, entry.data ? -1 : 0);
@@ -114,7 +115,8 @@ export class SpaceCalculator {
     for (const blockId of visible.values()) {
       if (blockId === 0) continue;
       virtualBlocks++;
-      shareBytes += blockId < 0 ? BLOCK_BYTES : store.storedBytesOf(blockId) / Math.max(1, store.refcount(blockId));
+      shareBytes +=
+        blockId < 0 ? BLOCK_BYTES : store.storedBytesOf(blockId) / Math.max(1, store.refcount(blockId));
     }
     const unique = this.exclusiveBytes(volume.headLayerId, usage);
     let snapshots = 0;

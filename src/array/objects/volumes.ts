@@ -5,7 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { ERADICATION_DELAY_MS, SECTOR_BYTES, VOLUME_PROVISIONED_MAX_BYTES } from '../../constants.js';
 import type { ArrayState } from './array-state.js';
 import { objectErrors } from './errors.js';
-import { type ConnectionRecord, OBJECT_NAME, type QosLimits, SNAPSHOT_SUFFIX, type SnapshotRecord, type VolumeRecord } from './model.js';
+import {
+  type ConnectionRecord,
+  OBJECT_NAME,
+  type QosLimits,
+  SNAPSHOT_SUFFIX,
+  type SnapshotRecord,
+  type VolumeRecord,
+} from './model.js';
 
 export interface VolumeChanges {
   name?: string;
@@ -20,10 +27,16 @@ export function validateProvisioned(bytes: unknown, context: string): number {
     throw objectErrors.invalid(context, 'Invalid value for provisioned: must be a positive integer.');
   }
   if (bytes % SECTOR_BYTES !== 0) {
-    throw objectErrors.invalid(context, `Invalid value for provisioned: must be a multiple of ${SECTOR_BYTES}.`);
+    throw objectErrors.invalid(
+      context,
+      `Invalid value for provisioned: must be a multiple of ${SECTOR_BYTES}.`,
+    );
   }
   if (bytes > VOLUME_PROVISIONED_MAX_BYTES) {
-    throw objectErrors.invalid(context, 'Invalid value for provisioned: exceeds the maximum volume size of 4 PiB.');
+    throw objectErrors.invalid(
+      context,
+      'Invalid value for provisioned: exceeds the maximum volume size of 4 PiB.',
+    );
   }
   return bytes;
 }
@@ -75,7 +88,10 @@ export class VolumeService {
       destroyedAtMs: null,
       headLayerId: this.state.engine.newLayer(null),
       source: null,
-      qos: { iopsLimit: qos?.iopsLimit ?? null, bandwidthLimitBytesPerSec: qos?.bandwidthLimitBytesPerSec ?? null },
+      qos: {
+        iopsLimit: qos?.iopsLimit ?? null,
+        bandwidthLimitBytesPerSec: qos?.bandwidthLimitBytesPerSec ?? null,
+      },
       nextSnapshotNumber: 1,
     };
     this.state.volumes.set(volume.id, volume);
@@ -125,7 +141,11 @@ export class VolumeService {
       this.state.volumes.set(target.id, target);
     }
     changed.push(target);
-    await this.state.persist(changed, [], changed.map((v) => v.id));
+    await this.state.persist(
+      changed,
+      [],
+      changed.map((v) => v.id),
+    );
     return target;
   }
 
@@ -140,7 +160,8 @@ export class VolumeService {
       if (this.state.volumeByName(changes.name)) throw objectErrors.exists('Volume', changes.name);
       this.renameVolume(volume, changes.name);
     }
-    if (changes.provisionedBytes !== undefined) await this.resize(volume, changes.provisionedBytes, changes.truncate);
+    if (changes.provisionedBytes !== undefined)
+      await this.resize(volume, changes.provisionedBytes, changes.truncate);
     if (changes.qos) volume.qos = { ...volume.qos, ...changes.qos };
     const disconnected = changes.destroyed !== undefined ? this.setDestroyed(volume, changes.destroyed) : [];
     await this.state.persist([volume, ...this.snapshotsOf(volume)], disconnected);
@@ -157,7 +178,10 @@ export class VolumeService {
     const volume = this.requireVolume(sourceName);
     if (volume.destroyed) throw objectErrors.destroyed('Volume', sourceName);
     if (suffix !== undefined && !SNAPSHOT_SUFFIX.test(suffix)) {
-      throw objectErrors.invalid(suffix, 'Invalid suffix: 1-65 letters, digits or dashes with at least one letter or dash.');
+      throw objectErrors.invalid(
+        suffix,
+        'Invalid suffix: 1-65 letters, digits or dashes with at least one letter or dash.',
+      );
     }
     const finalSuffix = suffix ?? String(volume.nextSnapshotNumber++);
     const name = `${volume.name}.${finalSuffix}`;
@@ -181,21 +205,26 @@ export class VolumeService {
     return snapshot;
   }
 
-  async updateSnapshot(name: string, changes: { destroyed?: boolean; name?: string }): Promise<SnapshotRecord> {
+  async updateSnapshot(
+    name: string,
+    changes: { destroyed?: boolean; name?: string },
+  ): Promise<SnapshotRecord> {
     const snapshot = this.state.snapshotByName(name);
     if (!snapshot) throw objectErrors.noSuchVolumeOrSnapshot(name);
     if (changes.destroyed === true && snapshot.destroyed) throw objectErrors.destroyed('Snapshot', name);
     if (changes.name !== undefined && changes.name !== snapshot.name) {
       const prefix = `${snapshot.sourceVolumeName}.`;
       const suffix = changes.name.startsWith(prefix) ? changes.name.slice(prefix.length) : '';
-      if (!SNAPSHOT_SUFFIX.test(suffix)) throw objectErrors.invalid(changes.name, `Invalid snapshot name: must be ${prefix}<suffix>.`);
+      if (!SNAPSHOT_SUFFIX.test(suffix))
+        throw objectErrors.invalid(changes.name, `Invalid snapshot name: must be ${prefix}<suffix>.`);
       if (this.state.snapshotByName(changes.name)) throw objectErrors.exists('Snapshot', changes.name);
       snapshot.name = changes.name;
       snapshot.suffix = suffix;
     }
     if (changes.destroyed !== undefined) {
       const source = this.state.volumes.get(snapshot.sourceVolumeId);
-      if (changes.destroyed === false && source?.destroyed) throw objectErrors.destroyed('Volume', source.name);
+      if (changes.destroyed === false && source?.destroyed)
+        throw objectErrors.destroyed('Volume', source.name);
       snapshot.destroyed = changes.destroyed;
       snapshot.destroyedAtMs = changes.destroyed ? Date.now() : null;
     }

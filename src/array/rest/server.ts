@@ -8,11 +8,11 @@ import type { Logger } from 'pino';
 import { REST_API_VERSION_MAX, REST_BODY_MAX_BYTES } from '../../constants.js';
 import type { StorageArray } from '../array.js';
 import {
-  PurityError,
   internal,
   invalidApiToken,
   invalidBody,
   notAuthenticated,
+  PurityError,
   toPurityError,
   unknownRoute,
 } from './rest-error.js';
@@ -40,7 +40,28 @@ export interface RestServer {
 /** 1.x versions are listed as a real array does; 2.x up to the highest the SDK snapshot supports. */
 export function supportedVersions(): string[] {
   const max = Number(REST_API_VERSION_MAX.split('.')[1]);
-  const versions = ['1.0', '1.1', '1.2', '1.3', '1.4', '1.5', '1.6', '1.7', '1.8', '1.9', '1.10', '1.11', '1.12', '1.13', '1.14', '1.15', '1.16', '1.17', '1.18', '1.19'];
+  const versions = [
+    '1.0',
+    '1.1',
+    '1.2',
+    '1.3',
+    '1.4',
+    '1.5',
+    '1.6',
+    '1.7',
+    '1.8',
+    '1.9',
+    '1.10',
+    '1.11',
+    '1.12',
+    '1.13',
+    '1.14',
+    '1.15',
+    '1.16',
+    '1.17',
+    '1.18',
+    '1.19',
+  ];
   for (let minor = 0; minor <= max; minor++) versions.push(`2.${minor}`);
   return versions;
 }
@@ -127,7 +148,10 @@ function installParsersAndErrors(app: FastifyInstance, logger: Logger | undefine
   app.setErrorHandler(async (raw: FastifyError | Error, request, reply) => {
     const error = classify(raw);
     if (error.status === 500) {
-      logger?.error({ err: raw, method: request.method, url: request.url.split('?')[0] }, 'REST handler failed');
+      logger?.error(
+        { err: raw, method: request.method, url: request.url.split('?')[0] },
+        'REST handler failed',
+      );
     }
     return reply.code(error.status).send(error.toBody());
   });
@@ -137,9 +161,16 @@ function classify(raw: unknown): PurityError {
   const converted = toRestError(raw);
   if (converted instanceof PurityError) return converted;
   const fastifyError = raw as Partial<FastifyError>;
-  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+  if (
+    typeof fastifyError.statusCode === 'number' &&
+    fastifyError.statusCode >= 400 &&
+    fastifyError.statusCode < 500
+  ) {
     // Framework-level client errors (body too large, malformed URL...): still a Purity 400.
-    return invalidBody('request', fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body is too large' : 'is malformed');
+    return invalidBody(
+      'request',
+      fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body is too large' : 'is malformed',
+    );
   }
   return toPurityError(raw) ?? internal();
 }

@@ -45,7 +45,8 @@ export class SessionStore {
 
   private expire(): void {
     const now = this.nowMs();
-    for (const [token, session] of this.sessions) if (now - session.lastUsedMs > this.idleMs) this.sessions.delete(token);
+    for (const [token, session] of this.sessions)
+      if (now - session.lastUsedMs > this.idleMs) this.sessions.delete(token);
   }
 }
 

@@ -2,7 +2,13 @@
 
 import { ERADICATION_DELAY_MS } from '../../constants.js';
 import type { StorageArray } from '../array.js';
-import type { ConnectionRecord, HostGroupRecord, HostRecord, SnapshotRecord, VolumeRecord } from '../objects/model.js';
+import type {
+  ConnectionRecord,
+  HostGroupRecord,
+  HostRecord,
+  SnapshotRecord,
+  VolumeRecord,
+} from '../objects/model.js';
 import type { PerfRates } from '../objects/perf.js';
 
 export const PURITY_VERSION = '6.7.1';
@@ -112,7 +118,10 @@ export function connectionViews(array: StorageArray, c: ConnectionRecord) {
     protocol_endpoint: NULL_REF,
     context: context(array),
   };
-  if (c.hostName) return [{ ...base, host: { name: c.hostName as string | null }, host_group: { name: null as string | null } }];
+  if (c.hostName)
+    return [
+      { ...base, host: { name: c.hostName as string | null }, host_group: { name: null as string | null } },
+    ];
   const members = [...array.state.hosts.values()].filter((h) => h.hostGroup === c.hostGroupName);
   if (members.length === 0) return [{ ...base, host: { name: null }, host_group: { name: c.hostGroupName } }];
   return members.map((h) => ({ ...base, host: { name: h.name }, host_group: { name: c.hostGroupName } }));

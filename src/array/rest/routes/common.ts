@@ -3,15 +3,22 @@
 
 import type { FastifyRequest } from 'fastify';
 import { ObjectError } from '../../objects/errors.js';
-import { applyListQuery, type ListQuery, listEnvelope, parseCsv, parseListQuery, type QueryParams } from '../list-query.js';
 import {
-  type ObjectKind,
-  PurityError,
-  type PurityErrorCode,
+  applyListQuery,
+  type ListQuery,
+  listEnvelope,
+  parseCsv,
+  parseListQuery,
+  type QueryParams,
+} from '../list-query.js';
+import {
   doesNotExist,
   invalidBody,
   invalidParameter,
   missingParameter,
+  type ObjectKind,
+  PurityError,
+  type PurityErrorCode,
 } from '../rest-error.js';
 
 export type Query = QueryParams;
@@ -72,14 +79,16 @@ export function optionalBoolean(body: Record<string, unknown>, field: string): b
 export function optionalInteger(body: Record<string, unknown>, field: string): number | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalidBody(field, 'must be an integer');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw invalidBody(field, 'must be an integer');
   return value;
 }
 
 export function optionalStringList(body: Record<string, unknown>, field: string): string[] | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw invalidBody(field, 'must be a list of strings');
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+    throw invalidBody(field, 'must be a list of strings');
   return value as string[];
 }
 
@@ -87,7 +96,8 @@ export function optionalStringList(body: Record<string, unknown>, field: string)
 export function referenceName(body: Record<string, unknown>, field: string): string | undefined {
   const value = body[field];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalidBody(field, 'must be a reference object');
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw invalidBody(field, 'must be a reference object');
   const name = (value as Record<string, unknown>).name;
   if (name === undefined || name === null) return undefined;
   if (typeof name !== 'string') throw invalidBody(`${field}.name`, 'must be a string');
@@ -142,7 +152,8 @@ const KIND_CODES: Record<ObjectError['kind'], PurityErrorCode> = {
 /** Object errors become 400s with Purity's envelope; every validation or conflict error is 400. */
 export function toRestError(error: unknown): unknown {
   if (error instanceof ObjectError) {
-    const code = error.message === 'No such volume or snapshot.' ? 'NO_SUCH_VOLUME_OR_SNAPSHOT' : KIND_CODES[error.kind];
+    const code =
+      error.message === 'No such volume or snapshot.' ? 'NO_SUCH_VOLUME_OR_SNAPSHOT' : KIND_CODES[error.kind];
     return new PurityError(code, 400, error.message, error.context);
   }
   return error;

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { StorageArray } from '../../array.js';
 import type { HostSettings } from '../../objects/hosts.js';
 import type { ChapSettings } from '../../objects/model.js';
+import { applyListQuery, listEnvelope } from '../list-query.js';
 import { invalidBody, invalidParameter } from '../rest-error.js';
 import { connectionViews, hostGroupView, hostView, performanceView } from '../views.js';
 import {
@@ -19,7 +20,6 @@ import {
   referenceName,
   requiredList,
 } from './common.js';
-import { applyListQuery, listEnvelope } from '../list-query.js';
 
 function parseChap(body: Record<string, unknown>): Partial<ChapSettings> | undefined {
   const chap = body.chap;
@@ -59,7 +59,8 @@ function hostSettings(body: Record<string, unknown>): HostSettings {
   }
   if (body.personality !== undefined) {
     const personality = body.personality;
-    if (personality !== null && typeof personality !== 'string') throw invalidBody('personality', 'must be a string');
+    if (personality !== null && typeof personality !== 'string')
+      throw invalidBody('personality', 'must be a string');
     settings.personality = personality as string | null;
   }
   const chap = parseChap(body);
@@ -82,15 +83,20 @@ export function hostRoutes(app: FastifyInstance, array: StorageArray): void {
   app.post('/hosts', async (request) => {
     const names = requiredList(queryOf(request), 'names');
     const settings = hostSettings(bodyObject(request));
-    const items = await forEachName(names, async (name) => hostView(array, await array.hosts.createHost(name, settings)));
+    const items = await forEachName(names, async (name) =>
+      hostView(array, await array.hosts.createHost(name, settings)),
+    );
     return { items };
   });
 
   app.patch('/hosts', async (request) => {
     const names = requiredList(queryOf(request), 'names');
     const settings = hostSettings(bodyObject(request));
-    if (settings.name !== undefined && names.length > 1) throw invalidParameter('names', 'only one host can be renamed at a time');
-    const items = await forEachName(names, async (name) => hostView(array, await array.hosts.updateHost(name, settings)));
+    if (settings.name !== undefined && names.length > 1)
+      throw invalidParameter('names', 'only one host can be renamed at a time');
+    const items = await forEachName(names, async (name) =>
+      hostView(array, await array.hosts.updateHost(name, settings)),
+    );
     return { items };
   });
 
@@ -119,7 +125,9 @@ export function hostRoutes(app: FastifyInstance, array: StorageArray): void {
 
   app.post('/host-groups', async (request) => {
     const names = requiredList(queryOf(request), 'names');
-    const items = await forEachName(names, async (name) => hostGroupView(array, await array.hosts.createGroup(name)));
+    const items = await forEachName(names, async (name) =>
+      hostGroupView(array, await array.hosts.createGroup(name)),
+    );
     return { items };
   });
 
@@ -210,6 +218,7 @@ function connectionRoutes(app: FastifyInstance, array: StorageArray): void {
 function connectionTargets(query: Record<string, string | readonly string[] | undefined>) {
   const hosts = optionalList(query, 'host_names') ?? [];
   const groups = optionalList(query, 'host_group_names') ?? [];
-  if (hosts.length + groups.length === 0) throw invalidParameter('host_names', 'host_names or host_group_names is required');
+  if (hosts.length + groups.length === 0)
+    throw invalidParameter('host_names', 'host_names or host_group_names is required');
   return [...hosts.map((hostName) => ({ hostName })), ...groups.map((hostGroupName) => ({ hostGroupName }))];
 }

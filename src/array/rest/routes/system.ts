@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { StorageArray } from '../../array.js';
 import { applyListQuery, listEnvelope } from '../list-query.js';
-import { PURITY_VERSION, arrayView, performanceView } from '../views.js';
+import { arrayView, PURITY_VERSION, performanceView } from '../views.js';
 import { listQuery } from './common.js';
 
 export interface SystemInfo {
@@ -70,10 +70,9 @@ export function systemRoutes(app: FastifyInstance, array: StorageArray, info: Sy
 
   app.get('/network-interfaces', async (request) => {
     const rest = splitAddress(info.restAddress);
-    const interfaces: Record<string, unknown>[] = [
-      networkInterface('ct0.eth0', rest.host, ['management']),
-    ];
-    if (info.nbdAddress) interfaces.push(networkInterface('ct0.eth4', splitAddress(info.nbdAddress).host, ['nbd']));
+    const interfaces: Record<string, unknown>[] = [networkInterface('ct0.eth0', rest.host, ['management'])];
+    if (info.nbdAddress)
+      interfaces.push(networkInterface('ct0.eth4', splitAddress(info.nbdAddress).host, ['nbd']));
     return list(interfaces, request);
   });
 

@@ -95,7 +95,9 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
     const qos = parseQos(body);
     if (qos) changes.qos = qos;
     if (referenceName(body, 'pod')) throw invalidBody('pod', 'pods are not available on this array yet');
-    const items = await forEachName(names, async (name) => volumeView(array, await array.volumes.update(name, changes)));
+    const items = await forEachName(names, async (name) =>
+      volumeView(array, await array.volumes.update(name, changes)),
+    );
     array.space.invalidate();
     return { items };
   });
@@ -130,7 +132,12 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
     return { items: body };
   });
   app.delete('/volumes/tags', async () => ({}));
-  app.get('/volumes/tags', async () => ({ items: [], continuation_token: null, more_items_remaining: false, total_item_count: null }));
+  app.get('/volumes/tags', async () => ({
+    items: [],
+    continuation_token: null,
+    more_items_remaining: false,
+    total_item_count: null,
+  }));
 
   snapshotRoutes(app, array);
 }
@@ -170,11 +177,14 @@ function snapshotRoutes(app: FastifyInstance, array: StorageArray): void {
     const body = bodyObject(request);
     const destroyed = optionalBoolean(body, 'destroyed');
     const name = optionalString(body, 'name');
-    if (name !== undefined && names.length > 1) throw invalidParameter('names', 'only one snapshot can be renamed at a time');
+    if (name !== undefined && names.length > 1)
+      throw invalidParameter('names', 'only one snapshot can be renamed at a time');
     const changes: { destroyed?: boolean; name?: string } = {};
     if (destroyed !== undefined) changes.destroyed = destroyed;
     if (name !== undefined) changes.name = name;
-    const items = await forEachName(names, async (n) => snapshotView(array, await array.volumes.updateSnapshot(n, changes)));
+    const items = await forEachName(names, async (n) =>
+      snapshotView(array, await array.volumes.updateSnapshot(n, changes)),
+    );
     array.space.invalidate();
     return { items };
   });
