@@ -4,8 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { BLOCK_BYTES } from '../../src/constants.js';
 import { BlockEngine } from '../../src/array/engine/engine.js';
+import { BLOCK_BYTES } from '../../src/constants.js';
 
 const dirs: string[] = [];
 after(async () => {
