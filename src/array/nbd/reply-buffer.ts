@@ -48,10 +48,6 @@ export class ReplyBuffer {
     return out;
   }
 
-  discard(): void {
-    this.take();
-  }
-
   private seal(): void {
     if (this.writtenAt > this.sealedAt) {
       this.pending.push(this.arena.subarray(this.sealedAt, this.writtenAt));

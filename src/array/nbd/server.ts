@@ -95,7 +95,7 @@ class Connection implements NbdSessionHost {
   outputReady(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    // nextTick runs after the current promise jobs, so every reply completed in this tick joins.
+    // One flush per callback or run of promise jobs: the replies completed there leave in one write.
     process.nextTick(this.flush);
   }
 

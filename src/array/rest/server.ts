@@ -72,7 +72,22 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
   const app = Fastify({
     https: { cert: options.tls.cert, key: options.tls.key },
     bodyLimit: REST_BODY_MAX_BYTES,
-    disableRequestLogging: true,
+    // Requests too malformed for HTTP parsing (header too large, bad request line) still get a
+    // Purity 400 envelope; the connection is then closed, and says so.
+    clientErrorHandler: (_error, socket) => {
+      const body = JSON.stringify(invalidBody('request', 'is malformed or too large').toBody());
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      } else {
+        socket.destroy();
+      }
+    },
+    frameworkErrors: (error, _request, reply) => {
+      const purity = classify(error);
+      void reply.status(purity.status as never).send(purity.toBody() as never);
+    },
     genReqId: (req) => {
       const header = req.headers['x-request-id'];
       return typeof header === 'string' && header.length > 0 && header.length <= 128 ? header : randomUUID();
@@ -91,7 +106,8 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
     if (!match || Number(match[1]) > Number(REST_API_VERSION_MAX.split('.')[1])) {
       throw unknownRoute(request.method, url);
     }
-    if (url.endsWith('/login')) return;
+    // Decide on the matched route, never on the raw URL ('/volumes#/login' must not skip auth).
+    if (request.routeOptions.url === '/api/:apiVersion/login') return;
     const token = request.headers['x-auth-token'];
     if (!sessions.touch(typeof token === 'string' ? token : undefined)) throw notAuthenticated();
   });
