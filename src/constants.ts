@@ -11,12 +11,21 @@ export const VOLUME_PROVISIONED_MAX_BYTES = 4 * 1024 ** 5;
 export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Upper bound on bytes gathered into one journal write + fdatasync (group commit). */
 export const JOURNAL_BATCH_MAX_BYTES = 8 * 1024 * 1024;
+/** Journal batch writes in flight at once (O_DSYNC): the disk completes several flushes in parallel. */
+export const JOURNAL_WRITES_INFLIGHT_MAX = 4;
+/**
+ * After recovery the log continues this many LSNs past the last valid record, so that records left
+ * behind a hole by in-flight writes at the crash can never be mistaken for new ones.
+ */
+export const JOURNAL_RESTART_LSN_GAP = 2 ** 24;
 /** Acknowledged-but-not-destaged data held in memory; writers wait above this (backpressure). */
 export const OVERLAY_MAX_BYTES = 256 * 1024 * 1024;
 /** Blocks moved from the journal overlay into the block store in one store transaction. */
-export const DESTAGE_BATCH_BLOCKS = 2048;
+export const DESTAGE_BATCH_BLOCKS = 1024;
+/** Worker threads hashing and compressing blocks for destage (the event loop keeps serving I/O). */
+export const DESTAGE_WORKERS = 1;
 /** Destage starts as soon as this much is waiting, otherwise on the idle timer. */
-export const DESTAGE_TRIGGER_BYTES = 4 * 1024 * 1024;
+export const DESTAGE_TRIGGER_BYTES = 64 * 1024 * 1024;
 /** Idle destage timer: keeps the journal short when the write rate is low. */
 export const DESTAGE_IDLE_MS = 200;
 

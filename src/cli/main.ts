@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tandem` command.
 
+import './threadpool.js';
 import { Command, Option } from 'commander';
 import { startArrayDaemon } from '../array/daemon.js';
 import { parseHostPort } from './address.js';

@@ -1,6 +1,7 @@
 // The journal's view of a disk: a directory of files with positional writes and an explicit
 // durability barrier. The real one wraps node:fs; test/helpers has one that forgets unsynced writes.
 
+import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,8 +18,8 @@ export interface DiskFile {
 
 export interface DiskDir {
   list(): Promise<string[]>;
-  /** Opens (creating if needed) a file for reading and writing. */
-  open(name: string): Promise<DiskFile>;
+  /** Opens (creating if needed) a file for reading and writing; with `dsync` every write is durable on return. */
+  open(name: string, options?: { dsync?: boolean }): Promise<DiskFile>;
   rename(from: string, to: string): Promise<void>;
   remove(name: string): Promise<void>;
   /** Makes renames and creations in the directory durable. */
@@ -85,13 +86,9 @@ export class NodeDiskDir implements DiskDir {
   list(): Promise<string[]> {
     return readdir(this.path);
   }
-  async open(name: string): Promise<DiskFile> {
-    const handle = await open(join(this.path, name), 'a+').then(async (h) => {
-      // 'a+' creates the file; reopen 'r+' so positional writes are honoured (append mode ignores them).
-      await h.close();
-      return open(join(this.path, name), 'r+');
-    });
-    return new NodeFile(handle);
+  async open(name: string, options: { dsync?: boolean } = {}): Promise<DiskFile> {
+    const flags = constants.O_RDWR | constants.O_CREAT | (options.dsync ? constants.O_DSYNC : 0);
+    return new NodeFile(await open(join(this.path, name), flags, 0o600));
   }
   rename(from: string, to: string): Promise<void> {
     return rename(join(this.path, from), join(this.path, to));

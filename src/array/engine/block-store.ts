@@ -70,7 +70,9 @@ export class BlockStore {
   private readonly lookupKey = Buffer.allocUnsafe(MAP_KEY_BYTES);
 
   constructor(path: string) {
-    this.root = open({ path, overlappingSync: false, noMemInit: true, pageSize: 8192 });
+    // overlappingSync: commits do not wait for their fsync (it runs behind, crash-safe by design);
+    // callers that need durability await `flushed()`.
+    this.root = open({ path, overlappingSync: true, noMemInit: true, pageSize: 8192 });
     const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
     this.map = this.root.openDB<Buffer, Buffer>({ name: 'layer-map', ...binary });
     this.data = this.root.openDB<Buffer, Buffer>({ name: 'block-data', ...binary });
@@ -81,12 +83,16 @@ export class BlockStore {
     this.state = saved ?? { appliedLsn: 0, nextBlockId: 1, nextLayerId: 1, storedBytes: 0, blockCount: 0 };
   }
 
-  /** Queues `fn` to run inside the next write transaction; resolves once it is durable. */
+  /** Queues `fn` to run inside the next write transaction; resolves once it is committed (visible). */
   async transact(fn: () => void): Promise<void> {
     await this.root.transaction(() => {
       fn();
       this.meta.put('engine-state', { ...this.state });
     });
+  }
+
+  /** Resolves when every committed transaction is on stable storage. */
+  async flushed(): Promise<void> {
     await this.root.flushed;
   }
 

@@ -9,13 +9,15 @@ import {
   DESTAGE_BATCH_BLOCKS,
   DESTAGE_IDLE_MS,
   DESTAGE_TRIGGER_BYTES,
+  DESTAGE_WORKERS,
   OVERLAY_MAX_BYTES,
 } from '../../constants.js';
 import { NodeDiskDir } from '../../platform/disk.js';
-import { BlockStore, prepareBlock } from './block-store.js';
+import { BlockStore } from './block-store.js';
 import { Journal, type ReplayedRecord } from './journal.js';
 import { RecordType } from './journal-record.js';
 import { Overlay, type OverlayBlock } from './overlay.js';
+import { PreparePool } from './prepare-pool.js';
 
 /** Zero ranges up to this many blocks are tracked per block; larger ones as one range. */
 const ZERO_RANGE_PER_BLOCK_MAX = 256;
@@ -51,6 +53,8 @@ export class BlockEngine {
   private gcRunning = false;
   private closed = false;
   private readonly spaceWaiters: Array<() => void> = [];
+  /** One worker: the other core serves I/O (and, on a 2-core box, the client). */
+  private readonly preparePool = new PreparePool(DESTAGE_WORKERS);
 
   private constructor(
     readonly store: BlockStore,
@@ -71,8 +75,10 @@ export class BlockEngine {
     const engine = new BlockEngine(store, journal);
     for (const [id, record] of layers) engine.layers.set(id, record);
     for (const record of replayed) engine.applyReplayed(record);
+    // Make the replayed records part of the store and move the applied LSN to the journal's new
+    // base, so old segments (and whatever lies behind a hole in them) are never read again.
+    await engine.destageNow();
     engine.deadLayersFromStore();
-    if (!engine.overlay.isEmpty) engine.scheduleDestage(0);
     return engine;
   }
 
@@ -131,6 +137,7 @@ export class BlockEngine {
         else this.store.meta.put(key, value);
       }
     });
+    await this.store.flushed();
     if (this.deadLayers.size > 0) void this.collectGarbage();
   }
 
@@ -242,6 +249,7 @@ export class BlockEngine {
     await this.destageNow().catch(() => {});
     while (this.gcRunning) await new Promise((r) => setTimeout(r, 10));
     await this.journal.close();
+    await this.preparePool.close();
     await this.store.close();
   }
 
@@ -333,7 +341,7 @@ export class BlockEngine {
     this.idleTimer.unref();
   }
 
-  private async destage(): Promise<void> {
+  async destage(): Promise<void> {
     const upToLsn = this.journal.durableLsn;
     if (upToLsn <= this.store.state.appliedLsn) return;
     const work = this.collectDestageWork(upToLsn);
@@ -345,7 +353,10 @@ export class BlockEngine {
     });
     for (let start = 0; start < work.blocks.length; start += DESTAGE_BATCH_BLOCKS) {
       const batch = work.blocks.slice(start, start + DESTAGE_BATCH_BLOCKS);
-      const prepared = batch.map((item) => (item.entry.data ? prepareBlock(item.entry.data) : null));
+      const withData = batch.filter((item) => item.entry.data !== null);
+      const reduced = await this.preparePool.prepare(withData.map((item) => item.entry.data!));
+      const preparedByItem = new Map(withData.map((item, i) => [item, reduced[i]!]));
+      const prepared = batch.map((item) => preparedByItem.get(item) ?? null);
       const last = start + DESTAGE_BATCH_BLOCKS >= work.blocks.length;
       await this.store.transact(() => {
         batch.forEach((item, i) => {
@@ -361,6 +372,8 @@ export class BlockEngine {
     }
     this.overlay.forgetUpTo(upToLsn);
     this.wakeWriters();
+    // Journal segments may go only once what they hold is durable in the store.
+    await this.store.flushed();
     await this.journal.release(this.store.state.appliedLsn);
   }
 

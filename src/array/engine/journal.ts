@@ -3,7 +3,12 @@
 // next one). A write is acknowledged only when its batch is synced. Segments whose records have all
 // been destaged into the block store are recycled.
 
-import { JOURNAL_BATCH_MAX_BYTES, JOURNAL_SEGMENT_BYTES } from '../../constants.js';
+import {
+  JOURNAL_BATCH_MAX_BYTES,
+  JOURNAL_RESTART_LSN_GAP,
+  JOURNAL_SEGMENT_BYTES,
+  JOURNAL_WRITES_INFLIGHT_MAX,
+} from '../../constants.js';
 import type { DiskDir, DiskFile } from '../../platform/disk.js';
 import {
   decodeRecord,
@@ -30,6 +35,7 @@ interface Batch {
   bytes: number;
   chunks: Buffer[];
   lastLsn: number;
+  written: boolean;
   done: Promise<void>;
   resolve: () => void;
   reject: (error: Error) => void;
@@ -54,7 +60,7 @@ function newBatch(segmentSeq: number, offsetBytes: number): Batch {
   });
   // A failed batch is reported to its waiters; keep an unobserved rejection from killing the process.
   done.catch(() => {});
-  return { segmentSeq, offsetBytes, bytes: 0, chunks: [], lastLsn: 0, done, resolve, reject };
+  return { segmentSeq, offsetBytes, bytes: 0, chunks: [], lastLsn: 0, written: false, done, resolve, reject };
 }
 
 export class Journal {
@@ -64,8 +70,10 @@ export class Journal {
   private chunkUsed = 0;
   private open: Batch;
   private readonly sealed: Batch[] = [];
-  private flushing = false;
   private flushScheduled = false;
+  private writesInFlight = 0;
+  /** Batches handed to the disk, oldest first, until they are acknowledged. */
+  private readonly unacknowledged: Batch[] = [];
   private failure: Error | null = null;
   private readonly segments = new Map<number, Segment>();
   private readonly spares: string[];
@@ -109,7 +117,10 @@ export class Journal {
       spares.push(spare);
     }
     const nextSeq = (segmentSeqs.at(-1) ?? 0) + 1;
-    const journal = new Journal(dir, replay.nextLsn, nextSeq, spares, segmentBytes);
+    // Records written behind a hole at the crash carry LSNs just past the chain: skip far beyond
+    // them. The caller must destage what was replayed and record the new base before writing.
+    const firstLsn = segmentSeqs.length > 0 ? replay.nextLsn + JOURNAL_RESTART_LSN_GAP : replay.nextLsn;
+    const journal = new Journal(dir, firstLsn, nextSeq, spares, segmentBytes);
     for (const live of replay.liveSegments) journal.segments.set(live.seq, live);
     await journal.ensureSegment(nextSeq);
     return journal;
@@ -139,7 +150,7 @@ export class Journal {
   /** Resolves when everything appended so far is durable. */
   commit(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    const target = this.open.bytes > 0 ? this.open : this.sealed.at(-1);
+    const target = this.open.bytes > 0 ? this.open : (this.sealed.at(-1) ?? this.unacknowledged.at(-1));
     if (!target) return Promise.resolve();
     this.scheduleFlush();
     return target.done;
@@ -217,50 +228,65 @@ export class Journal {
   }
 
   private scheduleFlush(): void {
-    if (this.flushing || this.flushScheduled) return;
+    if (this.flushScheduled) return;
     this.flushScheduled = true;
     // setImmediate lets every request parsed from the same socket reads join this batch.
     setImmediate(() => {
       this.flushScheduled = false;
-      void this.flushLoop();
+      this.pump();
     });
   }
 
-  private async flushLoop(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
-    try {
-      for (;;) {
-        if (this.sealed.length === 0 && this.open.bytes > 0) {
-          this.sealed.push(this.open);
-          this.open = newBatch(this.open.segmentSeq, this.open.offsetBytes + this.open.bytes);
-        }
-        const batch = this.sealed.shift();
-        if (!batch) break;
-        await this.writeBatch(batch);
+  /**
+   * Starts batch writes while fewer than JOURNAL_WRITES_INFLIGHT_MAX are in flight. Segment files
+   * are opened O_DSYNC, so a completed write is durable; completions are acknowledged strictly in
+   * log order, so a crash can never leave an acknowledged record behind a hole.
+   */
+  private pump(): void {
+    while (this.writesInFlight < JOURNAL_WRITES_INFLIGHT_MAX) {
+      let batch = this.sealed.shift();
+      if (!batch && this.open.bytes > 0) {
+        batch = this.open;
+        this.open = newBatch(batch.segmentSeq, batch.offsetBytes + batch.bytes);
       }
-    } finally {
-      this.flushing = false;
+      if (!batch) return;
+      this.writesInFlight++;
+      this.unacknowledged.push(batch);
+      void this.writeBatch(batch).finally(() => {
+        this.writesInFlight--;
+        this.acknowledgeInOrder();
+        this.pump();
+      });
     }
   }
 
   private async writeBatch(batch: Batch): Promise<void> {
-    if (this.failure) {
-      batch.reject(this.failure);
-      return;
-    }
+    if (this.failure) return;
     try {
       const segment = await this.ensureSegment(batch.segmentSeq);
       await segment.file.write(batch.chunks, batch.offsetBytes);
-      await segment.file.datasync();
-      segment.lastLsn = Math.max(segment.lastLsn, batch.lastLsn);
-      this.durableLsnValue = batch.lastLsn;
-      batch.resolve();
+      batch.written = true;
       if (batch.offsetBytes === 0) void this.ensureSegment(batch.segmentSeq + 1).catch(() => {});
     } catch (error) {
-      // A journal that failed to sync can no longer promise durability: fail every later write.
-      this.failure = error instanceof Error ? error : new Error(String(error));
-      batch.reject(this.failure);
+      // A journal that failed to write can no longer promise durability: fail every later write.
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
+    }
+  }
+
+  private acknowledgeInOrder(): void {
+    while (this.unacknowledged.length > 0) {
+      const head = this.unacknowledged[0]!;
+      if (this.failure) {
+        this.unacknowledged.shift();
+        head.reject(this.failure);
+        continue;
+      }
+      if (!head.written) return;
+      this.unacknowledged.shift();
+      const segment = this.segments.get(head.segmentSeq);
+      if (segment) segment.lastLsn = Math.max(segment.lastLsn, head.lastLsn);
+      this.durableLsnValue = head.lastLsn;
+      head.resolve();
     }
   }
 
@@ -284,7 +310,7 @@ export class Journal {
     if (spare) {
       await this.dir.rename(spare, name);
     }
-    const file = await this.dir.open(name);
+    const file = await this.dir.open(name, { dsync: true });
     if ((await file.sizeBytes()) < this.segmentBytes) {
       // Preallocate with real zeroes: later fdatasyncs then need no block allocation.
       const zeroes = Buffer.alloc(Math.min(this.segmentBytes, 4 * 1024 * 1024));
@@ -307,33 +333,34 @@ async function replaySegments(
   onRecord: (record: ReplayedRecord) => void,
   segmentBytes: number,
 ): Promise<{ nextLsn: number; liveSegments: Segment[] }> {
+  // The chain of records to replay starts at appliedLsn + 1 and must be gapless; records at or
+  // below appliedLsn are already in the block store and only skipped.
   let expectedLsn: number | null = null;
   const liveSegments: Segment[] = [];
   for (const seq of seqs) {
     const file = await dir.open(segmentName(seq));
     const bytes = await file.read(0, segmentBytes);
-    let offset = 0;
+    const chainBefore: number | null = expectedLsn;
     let lastLsn = 0;
-    for (;;) {
+    for (let offset = 0; ; ) {
       const decoded = decodeRecord(bytes, offset, JOURNAL_BATCH_MAX_BYTES);
       if (!decoded.ok) break;
       const { header } = decoded;
-      if (expectedLsn !== null && header.lsn !== expectedLsn) break;
-      if (expectedLsn === null && header.lsn > appliedLsn + 1) {
-        throw new Error(`journal gap: first record ${header.lsn} but store applied only ${appliedLsn}`);
-      }
       if (header.lsn > appliedLsn) {
+        if (expectedLsn === null && header.lsn !== appliedLsn + 1) {
+          throw new Error(`journal gap: record ${header.lsn} follows applied ${appliedLsn}`);
+        }
+        if (expectedLsn !== null && header.lsn !== expectedLsn) break;
         const payload = header.type === RecordType.block ? Buffer.from(decoded.payload) : null;
         onRecord({ header, payload });
+        expectedLsn = header.lsn + 1;
       }
-      expectedLsn = header.lsn + 1;
-      lastLsn = header.lsn;
+      lastLsn = Math.max(lastLsn, header.lsn);
       offset += decoded.totalBytes;
     }
     liveSegments.push({ seq, file, lastLsn });
-    // A segment with no record continuing the chain was unused at the crash (preallocated or
-    // recycled): no later segment can hold newer acknowledged records.
-    if (lastLsn === 0 && expectedLsn !== null) break;
+    // The chain began earlier and this segment does not continue it: nothing later can.
+    if (chainBefore !== null && expectedLsn === chainBefore) break;
   }
   return { nextLsn: expectedLsn ?? appliedLsn + 1, liveSegments };
 }
