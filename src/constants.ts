@@ -19,13 +19,19 @@ export const JOURNAL_WRITES_INFLIGHT_MAX = 4;
  */
 export const JOURNAL_RESTART_LSN_GAP = 2 ** 24;
 /** Acknowledged-but-not-destaged data held in memory; writers wait above this (backpressure). */
-export const OVERLAY_MAX_BYTES = 256 * 1024 * 1024;
+export const OVERLAY_MAX_BYTES = 512 * 1024 * 1024;
 /** Blocks moved from the journal overlay into the block store in one store transaction. */
 export const DESTAGE_BATCH_BLOCKS = 1024;
+/** Data log segment size: the unit of space reclaim (a mostly-dead segment is compacted away). */
+export const DATA_SEGMENT_BYTES = 256 * 1024 * 1024;
+/** A sealed data segment is compacted once no more than this fraction of it is live. */
+export const COMPACT_LIVE_RATIO_MAX = 0.5;
 /** Worker threads hashing and compressing blocks for destage (the event loop keeps serving I/O). */
 export const DESTAGE_WORKERS = 1;
 /** Destage starts as soon as this much is waiting, otherwise on the idle timer. */
-export const DESTAGE_TRIGGER_BYTES = 64 * 1024 * 1024;
+export const DESTAGE_TRIGGER_BYTES = 128 * 1024 * 1024;
+/** Destage also starts when the journal holds this much (overwrites coalesce in the overlay, not in the journal). */
+export const JOURNAL_LIVE_TRIGGER_BYTES = 1024 * 1024 * 1024;
 /** Idle destage timer: keeps the journal short when the write rate is low. */
 export const DESTAGE_IDLE_MS = 200;
 

@@ -1,26 +1,40 @@
-// The block store: where destaged data lives. LMDB (crash-safe B-tree, copy-on-write) holds
-//   layer map   (layerId, blockIndex) -> blockId      0 = explicit zero block (shadows parents)
-//   block data  blockId -> flags + bytes              compressed with lz4 when that saves space
-//   block refs  blockId -> refcount, stored bytes, content hash
-//   hash index  sha256 -> blockId                     dedup: identical blocks are stored once
-//   meta        string keys -> msgpack values         engine state and array objects
+// The block store: the index of destaged data in LMDB (crash-safe copy-on-write B-tree), the
+// bytes in the append-only data log (data-log.ts).
+//   layer map      (layerId, blockIndex) -> blockId     0 = explicit zero block (shadows parents)
+//   block refs     blockId -> refcount, location, length, flags, crc32, sha256 (BlockRef below)
+//   hash index     sha256 -> blockId                    dedup: identical blocks are stored once
+//   segment index  (segment, offset) -> blockId         what compaction must move
+//   meta           string keys -> msgpack values        engine state and array objects
 // Writes happen only inside transaction callbacks queued through `transact`, so LMDB commits stay
 // in the order the engine queued them.
 
 import { hash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { compressSync, uncompressSync } from 'lz4-napi';
 import { BLOCK_BYTES } from '../../constants.js';
+import { IoError } from './block-device.js';
+import { type BlockLocation, DATA_SEGMENT_HEADER_BYTES, DataLog } from './data-log.js';
 
-const FLAG_LZ4 = 1;
 const ZERO_BLOCK_ID = 0;
 const MAP_KEY_BYTES = 10;
+
+/**
+ * Block reference record (56 bytes):
+ *   0 refcount u32 | 4 stored length u31 + lz4 flag (top bit) | 8 segment u32 | 12 offset u48
+ *  18 reserved u16 | 20 crc32 of stored bytes u32 | 24 sha256 of the block (32 bytes)
+ */
+const REF_BYTES = 56;
+const LZ4_FLAG = 0x8000_0000;
 
 export interface PreparedBlock {
   contentHash: Buffer;
   /** What goes to disk: lz4 bytes or the raw block. */
   stored: Buffer;
   compressed: boolean;
+  storedCrc: number;
 }
 
 /** Hashes and (when worthwhile) compresses a block: the CPU-heavy part of destage. */
@@ -28,18 +42,24 @@ export function prepareBlock(data: Buffer): PreparedBlock {
   const contentHash = hash('sha256', data, 'buffer') as unknown as Buffer;
   const lz4 = compressSync(data);
   // Keep compressed bytes only when they save at least 1/8: decompression costs CPU on every read.
-  if (lz4.length <= data.length - data.length / 8) return { contentHash, stored: lz4, compressed: true };
-  return { contentHash, stored: data, compressed: false };
+  const compressed = lz4.length <= data.length - data.length / 8;
+  const stored = compressed ? lz4 : data;
+  return { contentHash, stored, compressed, storedCrc: crc32(stored) };
 }
 
 export interface StoreState {
   appliedLsn: number;
   nextBlockId: number;
   nextLayerId: number;
-  /** Bytes on disk for live blocks (after dedup and compression). */
+  /** Bytes in the data log held by live blocks (after dedup and compression). */
   storedBytes: number;
   /** Live unique blocks. */
   blockCount: number;
+  /** Data log tail as of this commit: anything written past it was never referenced. */
+  dataSegment: number;
+  dataTailBytes: number;
+  /** Live bytes per data segment (compaction picks mostly-dead ones). */
+  segmentLiveBytes: Record<number, number>;
 }
 
 export function mapKey(layerId: number, blockIndex: number): Buffer {
@@ -59,35 +79,91 @@ function idKey(blockId: number): Buffer {
   return key;
 }
 
+function segmentKey(location: BlockLocation): Buffer {
+  const key = Buffer.allocUnsafe(10);
+  key.writeUInt32BE(location.segment, 0);
+  key.writeUIntBE(location.offsetBytes, 4, 6);
+  return key;
+}
+
+interface BlockRef {
+  refcount: number;
+  length: number;
+  compressed: boolean;
+  location: BlockLocation;
+  crc: number;
+  contentHash: Buffer;
+}
+
+function decodeRef(value: Buffer): BlockRef {
+  const lengthAndFlag = value.readUInt32BE(4);
+  return {
+    refcount: value.readUInt32BE(0),
+    length: lengthAndFlag & ~LZ4_FLAG,
+    compressed: (lengthAndFlag & LZ4_FLAG) !== 0,
+    location: { segment: value.readUInt32BE(8), offsetBytes: value.readUIntBE(12, 6) },
+    crc: value.readUInt32BE(20),
+    contentHash: value.subarray(24, 56),
+  };
+}
+
+function encodeRef(ref: BlockRef): Buffer {
+  const value = Buffer.alloc(REF_BYTES);
+  value.writeUInt32BE(ref.refcount, 0);
+  value.writeUInt32BE((ref.length | (ref.compressed ? LZ4_FLAG : 0)) >>> 0, 4);
+  value.writeUInt32BE(ref.location.segment, 8);
+  value.writeUIntBE(ref.location.offsetBytes, 12, 6);
+  value.writeUInt32BE(ref.crc, 20);
+  ref.contentHash.copy(value, 24);
+  return value;
+}
+
 export class BlockStore {
   readonly root: RootDatabase;
+  readonly data: DataLog;
   private readonly map: Database<Buffer, Buffer>;
-  private readonly data: Database<Buffer, Buffer>;
   private readonly refs: Database<Buffer, Buffer>;
   private readonly hashes: Database<Buffer, Buffer>;
+  private readonly segmentIndex: Database<Buffer, Buffer>;
   readonly meta: Database<unknown, string>;
   readonly state: StoreState;
   private readonly lookupKey = Buffer.allocUnsafe(MAP_KEY_BYTES);
+  private readonly idLookupKey = Buffer.allocUnsafe(6);
 
-  constructor(path: string) {
+  constructor(dir: string, dataSegmentBytes?: number) {
+    mkdirSync(join(dir, 'data'), { recursive: true });
     // overlappingSync: commits do not wait for their fsync (it runs behind, crash-safe by design);
     // callers that need durability await `flushed()`.
-    this.root = open({ path, overlappingSync: true, noMemInit: true, pageSize: 8192 });
+    this.root = open({ path: join(dir, 'index'), overlappingSync: true, noMemInit: true, pageSize: 4096 });
     const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
     this.map = this.root.openDB<Buffer, Buffer>({ name: 'layer-map', ...binary });
-    this.data = this.root.openDB<Buffer, Buffer>({ name: 'block-data', ...binary });
     this.refs = this.root.openDB<Buffer, Buffer>({ name: 'block-refs', ...binary });
     this.hashes = this.root.openDB<Buffer, Buffer>({ name: 'hash-index', ...binary });
+    this.segmentIndex = this.root.openDB<Buffer, Buffer>({ name: 'segment-index', ...binary });
     this.meta = this.root.openDB<unknown, string>({ name: 'meta' });
     const saved = this.meta.get('engine-state') as StoreState | undefined;
-    this.state = saved ?? { appliedLsn: 0, nextBlockId: 1, nextLayerId: 1, storedBytes: 0, blockCount: 0 };
+    this.state = saved ?? {
+      appliedLsn: 0,
+      nextBlockId: 1,
+      nextLayerId: 1,
+      storedBytes: 0,
+      blockCount: 0,
+      dataSegment: 1,
+      dataTailBytes: DATA_SEGMENT_HEADER_BYTES,
+      segmentLiveBytes: {},
+    };
+    const committedTail = { segment: this.state.dataSegment, tailBytes: this.state.dataTailBytes };
+    this.data = new DataLog(join(dir, 'data'), committedTail, dataSegmentBytes);
   }
 
   /** Queues `fn` to run inside the next write transaction; resolves once it is committed (visible). */
   async transact(fn: () => void): Promise<void> {
     await this.root.transaction(() => {
       fn();
-      this.meta.put('engine-state', { ...this.state });
+      const tail = this.data.tail;
+      this.state.dataSegment = tail.segment;
+      this.state.dataTailBytes = tail.tailBytes;
+      this.meta.put('engine-state', { ...this.state, segmentLiveBytes: { ...this.state.segmentLiveBytes } });
     });
   }
 
@@ -104,7 +180,13 @@ export class BlockStore {
     return value ? value.readUIntBE(0, 6) : undefined;
   }
 
-  /** Copies block `blockId` (BLOCK_BYTES) into `target` at `targetOffset`. */
+  /** The live block with this content, if any (committed state, or this transaction's). */
+  blockWithHash(contentHash: Buffer): number | undefined {
+    const value = this.hashes.getBinaryFast(contentHash);
+    return value ? value.readUIntBE(0, 6) : undefined;
+  }
+
+  /** Copies bytes [fromByte, toByte) of block `blockId` into `target` at `targetOffset`. */
   readBlockInto(
     blockId: number,
     target: Buffer,
@@ -116,38 +198,57 @@ export class BlockStore {
       target.fill(0, targetOffset, targetOffset + (toByte - fromByte));
       return;
     }
-    const value = this.data.getBinaryFast(idKey(blockId));
-    if (!value) throw new Error(`block ${blockId} is mapped but missing from the store`);
-    if ((value[0]! & FLAG_LZ4) === 0) {
-      value.copy(target, targetOffset, 1 + fromByte, 1 + toByte);
-      return;
-    }
-    const raw = uncompressSync(value.subarray(1));
+    const ref = this.ref(blockId);
+    if (!ref) throw new Error(`block ${blockId} is mapped but has no reference record`);
+    const stored = this.data.read(ref.location, ref.length);
+    if (crc32(stored) !== ref.crc) throw new IoError('io', `block ${blockId} failed its checksum`);
+    const raw = ref.compressed ? uncompressSync(stored) : stored;
     raw.copy(target, targetOffset, fromByte, toByte);
+  }
+
+  refcount(blockId: number): number {
+    return this.ref(blockId)?.refcount ?? 0;
+  }
+
+  storedBytesOf(blockId: number): number {
+    return this.ref(blockId)?.length ?? 0;
   }
 
   // ---- mutations: call only inside a `transact` callback ----
 
-  /** Maps (layer, block) to `block` (null = zero). Returns the change in stored bytes. */
-  putBlock(layerId: number, blockIndex: number, block: PreparedBlock | null, layerHasParent: boolean): void {
+  /** Records a block already written to the data log, with no references yet. Returns its id. */
+  addBlock(block: PreparedBlock, location: BlockLocation): number {
+    const blockId = this.state.nextBlockId++;
+    const ref: BlockRef = {
+      refcount: 0,
+      length: block.stored.length,
+      compressed: block.compressed,
+      location,
+      crc: block.storedCrc,
+      contentHash: block.contentHash,
+    };
+    this.refs.put(idKey(blockId), encodeRef(ref));
+    this.hashes.put(block.contentHash, idKey(blockId));
+    this.segmentIndex.put(segmentKey(location), idKey(blockId));
+    this.addLive(location.segment, ref.length);
+    this.state.storedBytes += ref.length;
+    this.state.blockCount++;
+    return blockId;
+  }
+
+  /** Maps (layer, block) to `blockId` (0 = zero), moving references from the old block. */
+  mapBlock(layerId: number, blockIndex: number, blockId: number, layerHasParent: boolean): void {
     const key = mapKey(layerId, blockIndex);
-    const newId = block ? this.reference(block) : ZERO_BLOCK_ID;
+    if (blockId !== ZERO_BLOCK_ID) this.adjustRefcount(blockId, +1);
     const old = this.map.getBinary(key);
     if (old) this.unreference(old.readUIntBE(0, 6));
-    if (newId === ZERO_BLOCK_ID && !layerHasParent) {
-      if (old) this.map.removeSync(key);
+    if (blockId === ZERO_BLOCK_ID && !layerHasParent) {
+      if (old) this.map.remove(key);
       return;
     }
     const value = Buffer.allocUnsafe(6);
-    value.writeUIntBE(newId, 0, 6);
-    this.map.putSync(key, value);
-  }
-
-  /** Copies (or moves) an entry found in another layer: used when merging layers. */
-  putBlockId(layerId: number, blockIndex: number, blockId: number): void {
-    const value = Buffer.allocUnsafe(6);
     value.writeUIntBE(blockId, 0, 6);
-    this.map.putSync(mapKey(layerId, blockIndex), value);
+    this.map.put(key, value);
   }
 
   /** Entries of one layer in [fromBlock, toBlock): blockIndex -> blockId, in block order. */
@@ -161,10 +262,9 @@ export class BlockStore {
   /** Removes up to `maxEntries` entries of a dead layer, releasing their blocks. Returns how many. */
   removeLayerEntries(layerId: number, maxEntries: number): number {
     let removed = 0;
-    for (const [blockIndex, blockId] of this.layerEntries(layerId)) {
-      if (removed >= maxEntries) break;
+    for (const [blockIndex, blockId] of [...this.layerEntries(layerId)].slice(0, maxEntries)) {
       this.unreference(blockId);
-      this.map.removeSync(mapKey(layerId, blockIndex));
+      this.map.remove(mapKey(layerId, blockIndex));
       removed++;
     }
     return removed;
@@ -172,7 +272,7 @@ export class BlockStore {
 
   removeEntry(layerId: number, blockIndex: number, blockId: number): void {
     this.unreference(blockId);
-    this.map.removeSync(mapKey(layerId, blockIndex));
+    this.map.remove(mapKey(layerId, blockIndex));
   }
 
   /** Layer ids that still have entries in the map (for garbage collection after a crash). */
@@ -190,62 +290,71 @@ export class BlockStore {
     return ids;
   }
 
-  refcount(blockId: number): number {
-    const value = this.refs.getBinaryFast(idKey(blockId));
-    return value ? value.readUInt32BE(0) : 0;
-  }
-
-  storedBytesOf(blockId: number): number {
-    const value = this.refs.getBinaryFast(idKey(blockId));
-    return value ? value.readUInt32BE(4) : 0;
-  }
-
-  private reference(block: PreparedBlock): number {
-    const existing = this.hashes.getBinary(block.contentHash);
-    if (existing) {
-      const blockId = existing.readUIntBE(0, 6);
-      const refs = this.refs.getBinary(idKey(blockId))!;
-      const updated = Buffer.from(refs);
-      updated.writeUInt32BE(refs.readUInt32BE(0) + 1, 0);
-      this.refs.putSync(idKey(blockId), updated);
-      return blockId;
+  /** Up to `limit` live blocks stored in `segment`, with what compaction needs to move them. */
+  blocksInSegment(segment: number, limit: number): Array<{ blockId: number; ref: BlockRef }> {
+    const start = segmentKey({ segment, offsetBytes: 0 });
+    const end = segmentKey({ segment: segment + 1, offsetBytes: 0 });
+    const found: Array<{ blockId: number; ref: BlockRef }> = [];
+    for (const { value } of this.segmentIndex.getRange({ start, end, limit })) {
+      const blockId = value.readUIntBE(0, 6);
+      const ref = this.ref(blockId);
+      if (ref) found.push({ blockId, ref: { ...ref, contentHash: Buffer.from(ref.contentHash) } });
     }
-    const blockId = this.state.nextBlockId++;
-    const value = Buffer.allocUnsafe(1 + block.stored.length);
-    value[0] = block.compressed ? FLAG_LZ4 : 0;
-    block.stored.copy(value, 1);
-    this.data.putSync(idKey(blockId), value);
-    const refs = Buffer.allocUnsafe(8 + block.contentHash.length);
-    refs.writeUInt32BE(1, 0);
-    refs.writeUInt32BE(value.length, 4);
-    block.contentHash.copy(refs, 8);
-    this.refs.putSync(idKey(blockId), refs);
-    this.hashes.putSync(block.contentHash, idKey(blockId));
-    this.state.storedBytes += value.length;
-    this.state.blockCount++;
-    return blockId;
+    return found;
+  }
+
+  /** Frees a block added in this transaction that nothing ended up referencing. */
+  releaseIfUnused(blockId: number): void {
+    const ref = this.ref(blockId);
+    if (!ref || ref.refcount > 0) return;
+    this.adjustRefcount(blockId, +1);
+    this.unreference(blockId);
+  }
+
+  /** Points a block at its new copy (compaction). */
+  relocate(blockId: number, to: BlockLocation): void {
+    const ref = this.ref(blockId);
+    if (!ref) return;
+    this.segmentIndex.remove(segmentKey(ref.location));
+    this.addLive(ref.location.segment, -ref.length);
+    this.segmentIndex.put(segmentKey(to), idKey(blockId));
+    this.addLive(to.segment, ref.length);
+    this.refs.put(idKey(blockId), encodeRef({ ...ref, location: to }));
+  }
+
+  private ref(blockId: number): BlockRef | undefined {
+    this.idLookupKey.writeUIntBE(blockId, 0, 6);
+    const value = this.refs.getBinary(this.idLookupKey);
+    return value ? decodeRef(value) : undefined;
+  }
+
+  private addLive(segment: number, bytes: number): void {
+    this.state.segmentLiveBytes[segment] = (this.state.segmentLiveBytes[segment] ?? 0) + bytes;
+  }
+
+  private adjustRefcount(blockId: number, delta: number): BlockRef {
+    const ref = this.ref(blockId);
+    if (!ref) throw new Error(`block ${blockId} has no reference record`);
+    ref.refcount += delta;
+    this.refs.put(idKey(blockId), encodeRef(ref));
+    return ref;
   }
 
   private unreference(blockId: number): void {
     if (blockId === ZERO_BLOCK_ID) return;
-    const key = idKey(blockId);
-    const refs = this.refs.getBinary(key);
-    if (!refs) throw new Error(`block ${blockId} has no reference record`);
-    const count = refs.readUInt32BE(0);
-    if (count > 1) {
-      const updated = Buffer.from(refs);
-      updated.writeUInt32BE(count - 1, 0);
-      this.refs.putSync(key, updated);
-      return;
-    }
-    this.state.storedBytes -= refs.readUInt32BE(4);
+    const ref = this.adjustRefcount(blockId, -1);
+    if (ref.refcount > 0) return;
+    this.state.storedBytes -= ref.length;
     this.state.blockCount--;
-    this.hashes.removeSync(refs.subarray(8));
-    this.refs.removeSync(key);
-    this.data.removeSync(key);
+    this.addLive(ref.location.segment, -ref.length);
+    // The index may already name a newer copy of this content; only drop an entry that is ours.
+    if (this.blockWithHash(ref.contentHash) === blockId) this.hashes.remove(ref.contentHash);
+    this.segmentIndex.remove(segmentKey(ref.location));
+    this.refs.remove(idKey(blockId));
   }
 
   async close(): Promise<void> {
+    await this.data.close();
     await this.root.close();
   }
 }

@@ -10,6 +10,7 @@ import {
   DESTAGE_IDLE_MS,
   DESTAGE_TRIGGER_BYTES,
   DESTAGE_WORKERS,
+  JOURNAL_LIVE_TRIGGER_BYTES,
   OVERLAY_MAX_BYTES,
 } from '../../constants.js';
 import { NodeDiskDir } from '../../platform/disk.js';
@@ -18,11 +19,10 @@ import { Journal, type ReplayedRecord } from './journal.js';
 import { RecordType } from './journal-record.js';
 import { Overlay, type OverlayBlock } from './overlay.js';
 import { PreparePool } from './prepare-pool.js';
+import { type DestageItem, StoreWriter } from './store-writer.js';
 
 /** Zero ranges up to this many blocks are tracked per block; larger ones as one range. */
 const ZERO_RANGE_PER_BLOCK_MAX = 256;
-/** Map entries of a dead layer removed per store transaction (bounds one transaction's size). */
-const GC_ENTRIES_PER_TRANSACTION = 20_000;
 const ZERO_BLOCK = Buffer.alloc(BLOCK_BYTES);
 
 export interface LayerRecord {
@@ -44,25 +44,43 @@ export interface EngineStats {
   journalLiveBytes: number;
 }
 
+/** Sizes tests shrink to exercise segment roll-over and compaction quickly. */
+export interface EngineOptions {
+  dataSegmentBytes?: number;
+  journalSegmentBytes?: number;
+}
+
 export class BlockEngine {
   private readonly layers = new Map<number, LayerRecord>();
   private readonly overlay = new Overlay();
   private readonly deadLayers = new Set<number>();
   private destaging: Promise<void> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
-  private gcRunning = false;
+  private maintaining = false;
+  private lastWriteMs = 0;
   private closed = false;
   private readonly spaceWaiters: Array<() => void> = [];
   /** One worker: the other core serves I/O (and, on a 2-core box, the client). */
   private readonly preparePool = new PreparePool(DESTAGE_WORKERS);
+  private readonly writer: StoreWriter;
 
   private constructor(
     readonly store: BlockStore,
     private journal: Journal,
-  ) {}
+    options: EngineOptions,
+  ) {
+    const layerView = {
+      hasParent: (id: number) => {
+        const layer = this.layers.get(id);
+        return layer ? layer.parentId !== null : undefined;
+      },
+      ancestorBlocks: (id: number, start: number, end: number) => this.ancestorBlocks(id, start, end),
+    };
+    this.writer = new StoreWriter(store, this.preparePool, layerView, options.dataSegmentBytes);
+  }
 
-  static async open(dataDir: string): Promise<BlockEngine> {
-    const store = new BlockStore(join(dataDir, 'store'));
+  static async open(dataDir: string, options: EngineOptions = {}): Promise<BlockEngine> {
+    const store = new BlockStore(join(dataDir, 'store'), options.dataSegmentBytes);
     const layers = new Map<number, LayerRecord>();
     for (const { key, value } of store.meta.getRange({ start: 'layer:', end: 'layer;' })) {
       const record = value as LayerRecord;
@@ -71,8 +89,13 @@ export class BlockEngine {
     }
     const replayed: ReplayedRecord[] = [];
     const journalDir = await NodeDiskDir.create(join(dataDir, 'journal'));
-    const journal = await Journal.open(journalDir, store.state.appliedLsn, (r) => replayed.push(r));
-    const engine = new BlockEngine(store, journal);
+    const journal = await Journal.open(
+      journalDir,
+      store.state.appliedLsn,
+      (r) => replayed.push(r),
+      options.journalSegmentBytes,
+    );
+    const engine = new BlockEngine(store, journal, options);
     for (const [id, record] of layers) engine.layers.set(id, record);
     for (const record of replayed) engine.applyReplayed(record);
     // Make the replayed records part of the store and move the applied LSN to the journal's new
@@ -138,7 +161,7 @@ export class BlockEngine {
       }
     });
     await this.store.flushed();
-    if (this.deadLayers.size > 0) void this.collectGarbage();
+    if (this.deadLayers.size > 0) void this.maintain();
   }
 
   // ---- I/O ----
@@ -247,7 +270,7 @@ export class BlockEngine {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     await this.journal.commit().catch(() => {});
     await this.destageNow().catch(() => {});
-    while (this.gcRunning) await new Promise((r) => setTimeout(r, 10));
+    while (this.maintaining) await new Promise((r) => setTimeout(r, 10));
     await this.journal.close();
     await this.preparePool.close();
     await this.store.close();
@@ -312,7 +335,7 @@ export class BlockEngine {
     for (const id of this.store.layersWithEntries()) {
       if (!this.layers.has(id)) this.deadLayers.add(id);
     }
-    if (this.deadLayers.size > 0) void this.collectGarbage();
+    if (this.deadLayers.size > 0) void this.maintain();
   }
 
   private mustWait(): boolean {
@@ -328,53 +351,66 @@ export class BlockEngine {
   }
 
   private afterWrite(): void {
-    if (this.overlay.bytes >= DESTAGE_TRIGGER_BYTES) void this.destageNow();
-    else this.scheduleDestage(DESTAGE_IDLE_MS);
+    this.lastWriteMs = performance.now();
+    if (
+      this.overlay.bytes >= DESTAGE_TRIGGER_BYTES ||
+      this.journal.liveBytes() >= JOURNAL_LIVE_TRIGGER_BYTES
+    ) {
+      void this.destageNow();
+    } else {
+      this.scheduleDestage(DESTAGE_IDLE_MS);
+    }
   }
 
+  /** Destages once writes have paused for `delayMs` (under load the size triggers do it). */
   private scheduleDestage(delayMs: number): void {
     if (this.idleTimer || this.closed) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      void this.destageNow();
+      const quietMs = performance.now() - this.lastWriteMs;
+      if (quietMs >= delayMs) void this.destageNow();
+      else this.scheduleDestage(delayMs - quietMs);
     }, delayMs);
     this.idleTimer.unref();
   }
 
-  async destage(): Promise<void> {
+  private async destage(): Promise<void> {
     const upToLsn = this.journal.durableLsn;
     if (upToLsn <= this.store.state.appliedLsn) return;
     const work = this.collectDestageWork(upToLsn);
     // Zero ranges first: every block entry still in the overlay inside a range is newer than it.
-    await this.store.transact(() => {
-      for (const { layerId, range } of work.ranges)
-        this.destageZeroRange(layerId, range.startBlock, range.blockCount);
-      if (work.blocks.length === 0) this.store.state.appliedLsn = upToLsn;
-    });
+    await this.writer.applyZeroRanges(
+      work.ranges.map(({ layerId, range }) => ({
+        layerId,
+        startBlock: range.startBlock,
+        blockCount: range.blockCount,
+      })),
+      work.blocks.length === 0 ? upToLsn : undefined,
+    );
+    const batches: Array<{ items: DestageItem[]; entries: typeof work.blocks }> = [];
     for (let start = 0; start < work.blocks.length; start += DESTAGE_BATCH_BLOCKS) {
-      const batch = work.blocks.slice(start, start + DESTAGE_BATCH_BLOCKS);
-      const withData = batch.filter((item) => item.entry.data !== null);
-      const reduced = await this.preparePool.prepare(withData.map((item) => item.entry.data!));
-      const preparedByItem = new Map(withData.map((item, i) => [item, reduced[i]!]));
-      const prepared = batch.map((item) => preparedByItem.get(item) ?? null);
-      const last = start + DESTAGE_BATCH_BLOCKS >= work.blocks.length;
-      await this.store.transact(() => {
-        batch.forEach((item, i) => {
-          const layer = this.layers.get(item.layerId);
-          if (!layer) return;
-          this.store.putBlock(item.layerId, item.blockIndex, prepared[i]!, layer.parentId !== null);
-        });
-        if (last) this.store.state.appliedLsn = upToLsn;
-      });
-      for (const item of batch) {
-        this.overlay.forgetIfCurrent(item.layerId, item.blockIndex, item.entry);
-      }
+      const entries = work.blocks.slice(start, start + DESTAGE_BATCH_BLOCKS);
+      const items = entries.map((e) => ({
+        layerId: e.layerId,
+        blockIndex: e.blockIndex,
+        data: e.entry.data,
+      }));
+      batches.push({ items, entries });
+    }
+    // The worker reduces batch N+1 while batch N is written and committed.
+    const reductions = batches.map((b) => this.writer.prepare(b.items));
+    for (const [i, { items, entries: batch }] of batches.entries()) {
+      const last = i === batches.length - 1;
+      await this.writer.applyPrepared(items, reductions[i]!, last ? upToLsn : undefined);
+      for (const item of batch) this.overlay.forgetIfCurrent(item.layerId, item.blockIndex, item.entry);
+      this.wakeWriters();
     }
     this.overlay.forgetUpTo(upToLsn);
     this.wakeWriters();
     // Journal segments may go only once what they hold is durable in the store.
     await this.store.flushed();
     await this.journal.release(this.store.state.appliedLsn);
+    void this.maintain();
   }
 
   private collectDestageWork(upToLsn: number) {
@@ -390,23 +426,19 @@ export class BlockEngine {
     return { ranges, blocks };
   }
 
-  /** In the store: make [start, start+count) of a layer read as zero. Cost grows with mapped blocks only. */
-  private destageZeroRange(layerId: number, startBlock: number, blockCount: number): void {
-    const layer = this.layers.get(layerId);
-    if (!layer) return;
-    const end = startBlock + blockCount;
-    for (const [blockIndex, blockId] of [...this.store.layerEntries(layerId, startBlock, end)]) {
-      this.store.removeEntry(layerId, blockIndex, blockId);
-    }
-    if (layer.parentId === null) return;
-    const shadowed = new Set<number>();
-    for (const ancestor of this.chain(layer.parentId)) {
-      for (const [blockIndex] of this.store.layerEntries(ancestor, startBlock, end)) shadowed.add(blockIndex);
+  /** Blocks in [start, end) mapped by an ancestor of `layerId` (store or overlay). */
+  private ancestorBlocks(layerId: number, startBlock: number, endBlock: number): Set<number> {
+    const found = new Set<number>();
+    const parentId = this.layers.get(layerId)?.parentId ?? null;
+    if (parentId === null) return found;
+    for (const ancestor of this.chain(parentId)) {
+      for (const [blockIndex] of this.store.layerEntries(ancestor, startBlock, endBlock))
+        found.add(blockIndex);
       for (const blockIndex of this.overlay.layer(ancestor)?.blocks.keys() ?? []) {
-        if (blockIndex >= startBlock && blockIndex < end) shadowed.add(blockIndex);
+        if (blockIndex >= startBlock && blockIndex < endBlock) found.add(blockIndex);
       }
     }
-    for (const blockIndex of shadowed) this.store.putBlock(layerId, blockIndex, null, true);
+    return found;
   }
 
   private wakeWriters(): void {
@@ -414,21 +446,17 @@ export class BlockEngine {
       this.spaceWaiters.shift()!();
   }
 
-  private async collectGarbage(): Promise<void> {
-    if (this.gcRunning) return;
-    this.gcRunning = true;
+  /** Releases dead layers' blocks, then compacts the data log; one pass at a time. */
+  private async maintain(): Promise<void> {
+    if (this.maintaining) return;
+    this.maintaining = true;
     try {
       for (const layerId of [...this.deadLayers]) {
-        let removed = GC_ENTRIES_PER_TRANSACTION;
-        while (removed >= GC_ENTRIES_PER_TRANSACTION && !this.closed) {
-          await this.store.transact(() => {
-            removed = this.store.removeLayerEntries(layerId, GC_ENTRIES_PER_TRANSACTION);
-          });
-        }
-        if (removed < GC_ENTRIES_PER_TRANSACTION) this.deadLayers.delete(layerId);
+        if (await this.writer.collectLayer(layerId, () => this.closed)) this.deadLayers.delete(layerId);
       }
+      if (!this.closed) await this.writer.compact();
     } finally {
-      this.gcRunning = false;
+      this.maintaining = false;
     }
   }
 }

@@ -37,7 +37,7 @@ export class PreparePool {
     const worker = this.workers[this.nextWorker++ % Math.max(1, this.workers.length)];
     if (!worker || this.broken) return Promise.resolve(blocks.map(prepareBlock));
     const input = new Uint8Array(blocks.length * BLOCK_BYTES);
-    blocks.forEach((block, i) => input.set(block, i * BLOCK_BYTES));
+    for (const [i, block] of blocks.entries()) input.set(block, i * BLOCK_BYTES);
     const id = this.nextId++;
     const request: PrepareRequest = { id, blocks: input.buffer, blockCount: blocks.length };
     return new Promise((resolve, reject) => {
@@ -67,6 +67,7 @@ export class PreparePool {
         contentHash: hashes.subarray(i * 32, (i + 1) * 32),
         stored: stored.subarray(offset, offset + length),
         compressed: signed > 0,
+        storedCrc: response.crcs[i]!,
       });
       offset += length;
     }

@@ -18,18 +18,21 @@ export interface PrepareResponse {
   stored: ArrayBuffer;
   /** Per block: stored length, negative when the block is kept uncompressed. */
   lengths: Int32Array;
+  crcs: Uint32Array;
 }
 
 parentPort?.on('message', (request: PrepareRequest) => {
   const input = Buffer.from(request.blocks);
   const hashes = Buffer.allocUnsafe(request.blockCount * 32);
   const lengths = new Int32Array(request.blockCount);
+  const crcs = new Uint32Array(request.blockCount);
   const parts: Buffer[] = [];
   let storedBytes = 0;
   for (let i = 0; i < request.blockCount; i++) {
     const prepared = prepareBlock(input.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES));
     prepared.contentHash.copy(hashes, i * 32);
     lengths[i] = prepared.compressed ? prepared.stored.length : -prepared.stored.length;
+    crcs[i] = prepared.storedCrc;
     parts.push(prepared.stored);
     storedBytes += prepared.stored.length;
   }
@@ -44,6 +47,7 @@ parentPort?.on('message', (request: PrepareRequest) => {
     hashes: hashesOut.buffer,
     stored: storedOut.buffer,
     lengths,
+    crcs,
   };
-  parentPort!.postMessage(response, [hashesOut.buffer, storedOut.buffer, lengths.buffer]);
+  parentPort!.postMessage(response, [hashesOut.buffer, storedOut.buffer, lengths.buffer, crcs.buffer]);
 });

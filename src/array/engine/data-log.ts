@@ -1,0 +1,163 @@
+// Where reduced blocks live: append-only segment files. Destage appends a whole batch with one
+// durable write before the store transaction that references it commits, so the store never points
+// at data that is not on disk. Freed blocks only lower a segment's live-byte count; compaction
+// later moves the live blocks of a mostly-dead segment to the tail and deletes the file. Appending
+// and compacting this way avoids the page rewrites a B-tree would do for every freed 4 KiB block.
+//
+// Segment file: a 32-byte header (magic 'TDL1', version, segment number), then block bytes.
+
+import { closeSync, constants, fsyncSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DATA_SEGMENT_BYTES } from '../../constants.js';
+
+const SEGMENT_MAGIC = 0x54444c31; // 'TDL1'
+const SEGMENT_VERSION = 1;
+export const DATA_SEGMENT_HEADER_BYTES = 32;
+
+export interface BlockLocation {
+  segment: number;
+  offsetBytes: number;
+}
+
+export interface DataLogPosition {
+  segment: number;
+  tailBytes: number;
+}
+
+function segmentFile(dir: string, segment: number): string {
+  return join(dir, `seg-${String(segment).padStart(8, '0')}.dat`);
+}
+
+function headerFor(segment: number): Buffer {
+  const header = Buffer.alloc(DATA_SEGMENT_HEADER_BYTES);
+  header.writeUInt32BE(SEGMENT_MAGIC, 0);
+  header.writeUInt8(SEGMENT_VERSION, 4);
+  header.writeUInt32BE(segment, 8);
+  return header;
+}
+
+export class DataLog {
+  private readonly readFds = new Map<number, number>();
+  private writer: { segment: number; handle: FileHandle } | null = null;
+  private position: DataLogPosition;
+
+  /** `committed` is the tail recorded by the last store commit: anything past it is garbage. */
+  constructor(
+    private readonly dir: string,
+    committed: DataLogPosition,
+    private readonly segmentBytes = DATA_SEGMENT_BYTES,
+  ) {
+    this.position = { ...committed };
+  }
+
+  get tail(): DataLogPosition {
+    return { ...this.position };
+  }
+
+  /** Reserves room for `lengths` (in order) at the tail, rolling to a new segment when full. */
+  reserve(lengths: number[]): BlockLocation[] {
+    const locations: BlockLocation[] = [];
+    for (const length of lengths) {
+      if (this.position.tailBytes + length > this.segmentBytes) {
+        this.position = { segment: this.position.segment + 1, tailBytes: DATA_SEGMENT_HEADER_BYTES };
+      }
+      locations.push({ segment: this.position.segment, offsetBytes: this.position.tailBytes });
+      this.position.tailBytes += length;
+    }
+    return locations;
+  }
+
+  /** Writes blobs at their reserved locations; durable when it resolves (O_DSYNC). */
+  async write(locations: BlockLocation[], blobs: Buffer[]): Promise<void> {
+    let runStart = 0;
+    for (let i = 1; i <= locations.length; i++) {
+      const prev = locations[i - 1]!;
+      const next = locations[i];
+      const contiguous =
+        next && next.segment === prev.segment && next.offsetBytes === prev.offsetBytes + blobs[i - 1]!.length;
+      if (contiguous) continue;
+      const first = locations[runStart]!;
+      const handle = await this.writerFor(first.segment);
+      await writeAll(handle, blobs.slice(runStart, i), first.offsetBytes);
+      runStart = i;
+    }
+  }
+
+  /** Reads `length` bytes at `location` (synchronously: the page cache usually has them). */
+  read(location: BlockLocation, length: number): Buffer {
+    const buffer = Buffer.allocUnsafe(length);
+    const bytesRead = readSync(this.readFd(location.segment), buffer, 0, length, location.offsetBytes);
+    if (bytesRead !== length) throw new Error(`short read in data segment ${location.segment}`);
+    return buffer;
+  }
+
+  /** Segment numbers present on disk. */
+  segments(): number[] {
+    return readdirSync(this.dir)
+      .filter((n) => /^seg-\d{8}\.dat$/.test(n))
+      .map((n) => Number(n.slice(4, 12)))
+      .sort((a, b) => a - b);
+  }
+
+  /** Deletes a segment whose blocks are all gone (freed or moved, durably). */
+  remove(segment: number): void {
+    const fd = this.readFds.get(segment);
+    if (fd !== undefined) closeSync(fd);
+    this.readFds.delete(segment);
+    rmSync(segmentFile(this.dir, segment), { force: true });
+  }
+
+  async close(): Promise<void> {
+    for (const fd of this.readFds.values()) closeSync(fd);
+    this.readFds.clear();
+    await this.writer?.handle.close();
+    this.writer = null;
+  }
+
+  private readFd(segment: number): number {
+    let fd = this.readFds.get(segment);
+    if (fd === undefined) {
+      fd = openSync(segmentFile(this.dir, segment), constants.O_RDONLY);
+      this.readFds.set(segment, fd);
+    }
+    return fd;
+  }
+
+  private async writerFor(segment: number): Promise<FileHandle> {
+    if (this.writer?.segment === segment) return this.writer.handle;
+    await this.writer?.handle.close();
+    const path = segmentFile(this.dir, segment);
+    const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_DSYNC, 0o600);
+    await writeAll(handle, [headerFor(segment)], 0);
+    // The new file's directory entry must survive a crash before anything references it.
+    const dirFd = openSync(this.dir, constants.O_RDONLY);
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    this.writer = { segment, handle };
+    return handle;
+  }
+}
+
+async function writeAll(handle: FileHandle, chunks: Buffer[], position: number): Promise<void> {
+  let offset = position;
+  let pending = chunks;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending, offset);
+    offset += bytesWritten;
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const chunk of pending) {
+      if (skip >= chunk.length) skip -= chunk.length;
+      else {
+        rest.push(skip > 0 ? chunk.subarray(skip) : chunk);
+        skip = 0;
+      }
+    }
+    pending = rest;
+  }
+}
