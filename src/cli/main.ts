@@ -65,6 +65,8 @@ A volume is exported over NBD (export name = volume name) while it is connected 
   );
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  console.error(`tandem: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `tandem: ${error instanceof Error ? (process.env.TANDEM_DEBUG ? error.stack : error.message) : String(error)}`,
+  );
   process.exit(1);
 });

@@ -115,3 +115,46 @@ test('engine: releasing layers frees their blocks', async () => {
   assert.equal(engine.stats().storedBytes, 0);
   await engine.close();
 });
+
+test('engine: once its snapshot is gone, a frozen layer folds into the volume and overwritten blocks are freed', async () => {
+  const { engine } = await freshEngine();
+  const vol = await newVolume(engine);
+  const original = randomBytes(BLOCK_BYTES * 8);
+  await engine.write(vol, 0, original);
+  const snapshotLayer = vol.headLayerId;
+  vol.headLayerId = engine.newLayer(snapshotLayer);
+  await engine.commitMeta(
+    new Map([...engine.retainOnly([vol.headLayerId, snapshotLayer]), ...engine.layerPuts()]),
+  );
+  const rewritten = randomBytes(BLOCK_BYTES * 4);
+  await engine.write(vol, 0, rewritten); // blocks 0-3 overwritten, 4-7 still come from the snapshot
+  await engine.destageNow();
+  assert.equal(engine.stats().blockCount, 12);
+  await engine.commitMeta(new Map([...engine.retainOnly([vol.headLayerId]), ...engine.layerPuts()])); // snapshot eradicated
+  for (let i = 0; i < 100 && engine.chain(vol.headLayerId).length > 1; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(engine.chain(vol.headLayerId), [vol.headLayerId], 'the frozen layer was folded in');
+  assert.equal(engine.stats().blockCount, 8, 'the four overwritten snapshot blocks are freed');
+  assert.deepEqual(engine.read(vol.headLayerId, 0, rewritten.length), rewritten);
+  assert.deepEqual(
+    engine.read(vol.headLayerId, rewritten.length, BLOCK_BYTES * 4),
+    original.subarray(BLOCK_BYTES * 4),
+  );
+  await engine.close();
+});
+
+test('engine: content one write stops using and another starts using in the same destage stays stored', async () => {
+  const { engine } = await freshEngine();
+  const vol = await newVolume(engine);
+  const shared = randomBytes(BLOCK_BYTES);
+  await engine.write(vol, 0, shared);
+  await engine.destageNow();
+  const replacement = randomBytes(BLOCK_BYTES);
+  await engine.write(vol, 0, replacement); // block 0 drops the only reference to `shared`...
+  await engine.write(vol, 5 * BLOCK_BYTES, shared); // ...while block 5 takes it, in one batch
+  await engine.destageNow();
+  assert.deepEqual(engine.read(vol.headLayerId, 5 * BLOCK_BYTES, BLOCK_BYTES), shared);
+  assert.deepEqual(engine.read(vol.headLayerId, 0, BLOCK_BYTES), replacement);
+  assert.equal(engine.stats().blockCount, 2);
+  await engine.close();
+});

@@ -206,6 +206,15 @@ export class BlockStore {
     raw.copy(target, targetOffset, fromByte, toByte);
   }
 
+  hasBlock(blockId: number): boolean {
+    return blockId === ZERO_BLOCK_ID || this.ref(blockId) !== undefined;
+  }
+
+  /** Reads outside transactions see the latest commit from here on. */
+  refreshReadView(): void {
+    this.root.resetReadTxn();
+  }
+
   refcount(blockId: number): number {
     return this.ref(blockId)?.refcount ?? 0;
   }
@@ -236,10 +245,17 @@ export class BlockStore {
     return blockId;
   }
 
-  /** Maps (layer, block) to `blockId` (0 = zero), moving references from the old block. */
-  mapBlock(layerId: number, blockIndex: number, blockId: number, layerHasParent: boolean): void {
-    const key = mapKey(layerId, blockIndex);
+  /** Takes one reference on `blockId` (for a mapping `replaceEntry` is about to make). */
+  reference(blockId: number): void {
     if (blockId !== ZERO_BLOCK_ID) this.adjustRefcount(blockId, +1);
+  }
+
+  /**
+   * Maps (layer, block) to `blockId` (0 = zero), whose reference the caller already took, and
+   * drops the reference of the block mapped there before.
+   */
+  replaceEntry(layerId: number, blockIndex: number, blockId: number, layerHasParent: boolean): void {
+    const key = mapKey(layerId, blockIndex);
     const old = this.map.getBinary(key);
     if (old) this.unreference(old.readUIntBE(0, 6));
     if (blockId === ZERO_BLOCK_ID && !layerHasParent) {
@@ -273,6 +289,14 @@ export class BlockStore {
   removeEntry(layerId: number, blockIndex: number, blockId: number): void {
     this.unreference(blockId);
     this.map.remove(mapKey(layerId, blockIndex));
+  }
+
+  /** Moves an entry to another layer; the block keeps its one reference. */
+  moveEntry(fromLayerId: number, toLayerId: number, blockIndex: number, blockId: number): void {
+    this.map.remove(mapKey(fromLayerId, blockIndex));
+    const value = Buffer.allocUnsafe(6);
+    value.writeUIntBE(blockId, 0, 6);
+    this.map.put(mapKey(toLayerId, blockIndex), value);
   }
 
   /** Layer ids that still have entries in the map (for garbage collection after a crash). */

@@ -6,7 +6,17 @@
 //
 // Segment file: a 32-byte header (magic 'TDL1', version, segment number), then block bytes.
 
-import { closeSync, constants, fsyncSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fdatasyncSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -83,6 +93,25 @@ export class DataLog {
       await writeAll(handle, blobs.slice(runStart, i), first.offsetBytes);
       runStart = i;
     }
+  }
+
+  /** Appends one blob synchronously and durably (fallback inside a store transaction). */
+  appendNow(blob: Buffer): BlockLocation {
+    const [location] = this.reserve([blob.length]);
+    const fd = openSync(
+      segmentFile(this.dir, location!.segment),
+      constants.O_RDWR | constants.O_CREAT,
+      0o600,
+    );
+    try {
+      if (location!.offsetBytes === DATA_SEGMENT_HEADER_BYTES)
+        writeSync(fd, headerFor(location!.segment), 0, DATA_SEGMENT_HEADER_BYTES, 0);
+      writeSync(fd, blob, 0, blob.length, location!.offsetBytes);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return location!;
   }
 
   /** Reads `length` bytes at `location` (synchronously: the page cache usually has them). */

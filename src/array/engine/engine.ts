@@ -57,6 +57,8 @@ export class BlockEngine {
   private destaging: Promise<void> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private maintaining = false;
+  /** Layers read directly (volume heads, snapshots), as last given to retainOnly. */
+  private roots: Set<number> | null = null;
   private lastWriteMs = 0;
   private closed = false;
   private readonly spaceWaiters: Array<() => void> = [];
@@ -132,8 +134,9 @@ export class BlockEngine {
    * Returns the meta writes the caller must commit (layer records to delete).
    */
   retainOnly(roots: Iterable<number>): Map<string, unknown> {
+    this.roots = new Set(roots);
     const reachable = new Set<number>();
-    for (const root of roots) for (const id of this.chain(root)) reachable.add(id);
+    for (const root of this.roots) for (const id of this.chain(root)) reachable.add(id);
     const writes = new Map<string, unknown>();
     for (const id of [...this.layers.keys()]) {
       if (reachable.has(id)) continue;
@@ -161,7 +164,7 @@ export class BlockEngine {
       }
     });
     await this.store.flushed();
-    if (this.deadLayers.size > 0) void this.maintain();
+    void this.maintain();
   }
 
   // ---- I/O ----
@@ -454,9 +457,53 @@ export class BlockEngine {
       for (const layerId of [...this.deadLayers]) {
         if (await this.writer.collectLayer(layerId, () => this.closed)) this.deadLayers.delete(layerId);
       }
+      for (const { parentId, childId } of this.mergeCandidates()) {
+        if (this.closed) break;
+        await this.mergeIntoChild(parentId, childId);
+      }
       if (!this.closed) await this.writer.compact();
     } finally {
       this.maintaining = false;
     }
+  }
+
+  /**
+   * Frozen layers nothing reads directly (their snapshot was eradicated) with exactly one child:
+   * folding them into the child frees the blocks the child has overwritten since.
+   */
+  private mergeCandidates(): Array<{ parentId: number; childId: number }> {
+    const children = new Map<number, number[]>();
+    for (const layer of this.layers.values()) {
+      if (layer.parentId === null) continue;
+      const list = children.get(layer.parentId) ?? [];
+      list.push(layer.id);
+      children.set(layer.parentId, list);
+    }
+    const candidates: Array<{ parentId: number; childId: number }> = [];
+    const roots = this.roots;
+    if (roots === null) return candidates; // nobody said yet which layers are read directly
+    for (const [parentId, list] of children) {
+      if (list.length !== 1 || roots.has(parentId) || this.overlay.layer(parentId)) continue;
+      candidates.push({ parentId, childId: list[0]! });
+    }
+    return candidates;
+  }
+
+  private async mergeIntoChild(parentId: number, childId: number): Promise<void> {
+    const parent = this.layers.get(parentId);
+    if (!parent) return;
+    await this.writer.mergeLayer(parentId, childId, parent.parentId === null);
+    const child = this.layers.get(childId);
+    if (!child || this.layers.get(parentId) !== parent) return;
+    // Entries moved first, chain shortened second: a crash in between leaves an empty layer in
+    // the chain, which reads straight through.
+    child.parentId = parent.parentId;
+    this.layers.delete(parentId);
+    await this.commitMeta(
+      new Map<string, unknown>([
+        [`layer:${childId}`, child],
+        [`layer:${parentId}`, undefined],
+      ]),
+    );
   }
 }

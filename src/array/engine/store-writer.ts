@@ -78,13 +78,14 @@ export class StoreWriter {
     const reduced = await preparing;
     const preparedFor = new Map<DestageItem, PreparedBlock>(withData.map((item, i) => [item, reduced[i]!]));
     await this.exclusive(async () => {
+      this.store.refreshReadView();
       const fresh: PreparedBlock[] = [];
       const freshByHash = new Map<string, number>();
       const plan = items.map((item) => {
         const prepared = preparedFor.get(item);
         if (!prepared) return { item, existing: 0 };
         const existing = this.store.blockWithHash(prepared.contentHash);
-        if (existing !== undefined) return { item, existing };
+        if (existing !== undefined) return { item, existing, prepared };
         const key = prepared.contentHash.toString('latin1');
         let index = freshByHash.get(key);
         if (index === undefined) {
@@ -100,11 +101,24 @@ export class StoreWriter {
       );
       await this.store.transact(() => {
         const freshIds = fresh.map((block, i) => this.store.addBlock(block, locations[i]!));
+        // Two passes: take every new reference before dropping any old one, so content that one
+        // write in the batch stops using and another starts using is never freed in between.
+        const mapped: Array<{ item: DestageItem; blockId: number; hasParent: boolean }> = [];
         for (const step of plan) {
           const hasParent = this.layers.hasParent(step.item.layerId);
           if (hasParent === undefined) continue;
-          const blockId = step.freshIndex !== undefined ? freshIds[step.freshIndex]! : step.existing!;
-          this.store.mapBlock(step.item.layerId, step.item.blockIndex, blockId, hasParent);
+          let blockId = step.freshIndex !== undefined ? freshIds[step.freshIndex]! : step.existing!;
+          if (step.prepared && !this.store.hasBlock(blockId)) {
+            // Only if the read view used for planning was stale: store the content right here.
+            blockId =
+              this.store.blockWithHash(step.prepared.contentHash) ??
+              this.store.addBlock(step.prepared, this.store.data.appendNow(step.prepared.stored));
+          }
+          this.store.reference(blockId);
+          mapped.push({ item: step.item, blockId, hasParent });
+        }
+        for (const { item, blockId, hasParent } of mapped) {
+          this.store.replaceEntry(item.layerId, item.blockIndex, blockId, hasParent);
         }
         for (const id of freshIds) this.store.releaseIfUnused(id);
         if (appliedLsn !== undefined) this.store.state.appliedLsn = appliedLsn;
@@ -123,6 +137,27 @@ export class StoreWriter {
         });
       }
       return true;
+    });
+  }
+
+  /**
+   * Folds `parentId` into its only child: entries the child also has are dropped (their blocks
+   * freed), the others move to the child. Zero markers are dropped when nothing lies below.
+   */
+  mergeLayer(parentId: number, childId: number, parentIsRoot: boolean): Promise<void> {
+    return this.exclusive(async () => {
+      for (;;) {
+        const entries = [...this.store.layerEntries(parentId)].slice(0, GC_ENTRIES_PER_TRANSACTION);
+        if (entries.length === 0) return;
+        await this.store.transact(() => {
+          for (const [blockIndex, blockId] of entries) {
+            const shadowed = this.store.lookup(childId, blockIndex) !== undefined;
+            if (shadowed || (blockId === 0 && parentIsRoot))
+              this.store.removeEntry(parentId, blockIndex, blockId);
+            else this.store.moveEntry(parentId, childId, blockIndex, blockId);
+          }
+        });
+      }
     });
   }
 
@@ -170,7 +205,7 @@ export class StoreWriter {
     }
     if (!hasParent) return;
     for (const blockIndex of this.layers.ancestorBlocks(layerId, startBlock, end)) {
-      this.store.mapBlock(layerId, blockIndex, 0, true);
+      this.store.replaceEntry(layerId, blockIndex, 0, true);
     }
   }
 }
