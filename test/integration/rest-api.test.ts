@@ -997,3 +997,37 @@ test('successful GET, POST, PATCH and DELETE all answer exactly 200', async () =
     [],
   );
 });
+
+test('a request naming several objects applies to all of them or to none', async () => {
+  assertOk(await api('POST', '/volumes?names=atom-a', { provisioned: GiB }));
+  assertError(
+    await api('PATCH', '/volumes?names=atom-a,atom-missing', { destroyed: true }),
+    400,
+    'does not exist',
+  );
+  const [volume] = assertList(await api('GET', '/volumes?names=atom-a'));
+  assert.equal(volume.destroyed, false, 'atom-a was left untouched');
+  assertError(
+    await api('POST', '/volumes?names=atom-new,atom-a', { provisioned: GiB }),
+    400,
+    'already exists',
+  );
+  assertError(await api('GET', '/volumes?names=atom-new'), 400, 'does not exist');
+  assertError(await api('POST', '/hosts?names=atom-h,atom-h', {}), 400, 'twice');
+  assertError(await api('GET', '/hosts?names=atom-h'), 400, 'does not exist');
+});
+
+test('a copy source can be given by id, and error contexts are clipped', async () => {
+  const [source] = assertList(await api('POST', '/volumes?names=byid-src', { provisioned: GiB }));
+  const [copy] = assertList(await api('POST', '/volumes?names=byid-copy', { source: { id: source.id } }));
+  assert.equal(copy.source.name, 'byid-src');
+  assertError(
+    await api('POST', '/volumes?names=byid-x', { source: { id: 'no-such-id' } }),
+    400,
+    'No such volume or snapshot',
+  );
+  const longName = 'x'.repeat(5000);
+  const res = await api('GET', `/volumes?names=${longName}`);
+  assertError(res, 400, 'does not exist');
+  assert.ok(res.body.errors[0].context.length <= 260, 'context is clipped');
+});

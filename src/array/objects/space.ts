@@ -11,7 +11,7 @@
 
 import { BLOCK_BYTES } from '../../constants.js';
 import type { ArrayState } from './array-state.js';
-import type { VolumeRecord } from './model.js';
+import type { SnapshotRecord, VolumeRecord } from './model.js';
 
 export interface SpaceView {
   data_reduction: number;
@@ -92,9 +92,23 @@ export class SpaceCalculator {
     return this.cache;
   }
 
-  private volumeView(volume: VolumeRecord, usage: Map<number, LayerUsage>): SpaceView {
+  /** A snapshot's own space: what eradicating it would free, and what it shows. */
+  snapshot(snapshot: SnapshotRecord): {
+    unique: number;
+    total_physical: number;
+    virtual: number;
+    snapshots: number;
+  } {
+    const usage = new Map<number, LayerUsage>();
+    const unique = this.exclusiveBytes(snapshot.layerId, usage);
+    const { virtualBlocks } = this.visibleUsage(snapshot.layerId);
+    return { unique, snapshots: unique, total_physical: unique, virtual: virtualBlocks * BLOCK_BYTES };
+  }
+
+  /** Non-zero blocks visible from `headLayerId`, and their proportional share of stored bytes. */
+  private visibleUsage(headLayerId: number): { virtualBlocks: number; shareBytes: number } {
     const store = this.state.engine.store;
-    const chain = this.state.engine.chain(volume.headLayerId);
+    const chain = this.state.engine.chain(headLayerId);
     // Visible mapping: walk from the root up so nearer layers override farther ones.
     const visible = new Map<number, number>(); // blockIndex -> blockId (0 zero, -1 overlay data)
     for (const layerId of [...chain].reverse()) {
@@ -118,6 +132,11 @@ export class SpaceCalculator {
       shareBytes +=
         blockId < 0 ? BLOCK_BYTES : store.storedBytesOf(blockId) / Math.max(1, store.refcount(blockId));
     }
+    return { virtualBlocks, shareBytes };
+  }
+
+  private volumeView(volume: VolumeRecord, usage: Map<number, LayerUsage>): SpaceView {
+    const { virtualBlocks, shareBytes } = this.visibleUsage(volume.headLayerId);
     const unique = this.exclusiveBytes(volume.headLayerId, usage);
     let snapshots = 0;
     for (const snapshot of this.state.snapshots.values()) {

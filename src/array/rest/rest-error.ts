@@ -97,7 +97,9 @@ export class PurityError extends Error {
   /** 403 and 429 come from the gateway in Kong style (top-level message); the rest use `errors`. */
   toBody(): PurityErrorBody {
     if (this.status === 403 || this.status === 429) return { message: this.message };
-    return { errors: [{ context: this.context, message: this.message }] };
+    return {
+      errors: [{ context: this.context === null ? null : clip(this.context), message: this.message }],
+    };
   }
 }
 

@@ -62,7 +62,7 @@ export function snapshotView(array: StorageArray, s: SnapshotRecord) {
     source: { id: s.sourceVolumeId, name: s.sourceVolumeName },
     pod: NULL_REF,
     volume_group: NULL_REF,
-    space: { snapshots: 0, total_physical: 0, unique: 0, virtual: 0 },
+    space: array.space.snapshot(s),
     context: context(array),
   };
 }

@@ -5,7 +5,12 @@ import type { StorageArray } from '../../array.js';
 import type { HostSettings } from '../../objects/hosts.js';
 import type { ChapSettings } from '../../objects/model.js';
 import { applyListQuery, listEnvelope } from '../list-query.js';
-import { invalidBody, invalidParameter } from '../rest-error.js';
+import {
+  alreadyExists,
+  cannotDeleteExistingConnections,
+  invalidBody,
+  invalidParameter,
+} from '../rest-error.js';
 import { connectionViews, hostGroupView, hostView, performanceView } from '../views.js';
 import {
   bodyObject,
@@ -83,6 +88,9 @@ export function hostRoutes(app: FastifyInstance, array: StorageArray): void {
   app.post('/hosts', async (request) => {
     const names = requiredList(queryOf(request), 'names');
     const settings = hostSettings(bodyObject(request));
+    // Check every name first: a request either applies to all of them or to none.
+    if (new Set(names).size !== names.length) throw invalidParameter('names', 'lists a name twice');
+    for (const name of names) if (array.state.hosts.has(name)) throw alreadyExists('host', name);
     const items = await forEachName(names, async (name) =>
       hostView(array, await array.hosts.createHost(name, settings)),
     );
@@ -94,6 +102,7 @@ export function hostRoutes(app: FastifyInstance, array: StorageArray): void {
     const settings = hostSettings(bodyObject(request));
     if (settings.name !== undefined && names.length > 1)
       throw invalidParameter('names', 'only one host can be renamed at a time');
+    for (const name of names) array.hosts.requireHost(name);
     const items = await forEachName(names, async (name) =>
       hostView(array, await array.hosts.updateHost(name, settings)),
     );
@@ -102,6 +111,11 @@ export function hostRoutes(app: FastifyInstance, array: StorageArray): void {
 
   app.delete('/hosts', async (request) => {
     const names = requiredList(queryOf(request), 'names');
+    for (const name of names) {
+      array.hosts.requireHost(name);
+      if (array.state.connections.some((c) => c.hostName === name))
+        throw cannotDeleteExistingConnections(name);
+    }
     await forEachName(names, (name) => array.hosts.deleteHost(name));
     return {};
   });

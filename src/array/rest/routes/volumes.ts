@@ -4,7 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import type { StorageArray } from '../../array.js';
 import type { QosLimits } from '../../objects/model.js';
 import type { VolumeChanges } from '../../objects/volumes.js';
-import { invalidBody, invalidParameter } from '../rest-error.js';
+import {
+  alreadyExists,
+  doesNotExist,
+  invalidBody,
+  invalidOperation,
+  invalidParameter,
+  noSuchVolumeOrSnapshot,
+} from '../rest-error.js';
 import { performanceView, snapshotView, volumeView } from '../views.js';
 import {
   bodyObject,
@@ -43,6 +50,20 @@ function parseQos(body: Record<string, unknown>): Partial<QosLimits> | undefined
   return result;
 }
 
+/** `source` as `{"name": ...}` or `{"id": ...}` (a volume's or a snapshot's id). */
+function sourceReference(array: StorageArray, body: Record<string, unknown>): string | undefined {
+  const name = referenceName(body, 'source');
+  if (name !== undefined) return name;
+  const source = body.source;
+  if (source === undefined || source === null || typeof source !== 'object') return undefined;
+  const id = (source as Record<string, unknown>).id;
+  if (id === undefined || id === null) return undefined;
+  if (typeof id !== 'string') throw invalidBody('source.id', 'must be a string');
+  const found = array.state.volumes.get(id) ?? array.state.snapshots.get(id);
+  if (!found) throw noSuchVolumeOrSnapshot(id);
+  return found.name;
+}
+
 export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
   const volumeSpec = {
     kind: 'volume' as const,
@@ -61,9 +82,19 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
     const names = requiredList(query, 'names');
     const overwrite = booleanParam(query, 'overwrite') ?? false;
     const body = bodyObject(request);
-    const sourceName = referenceName(body, 'source');
+    const sourceName = sourceReference(array, body);
     const provisioned = optionalInteger(body, 'provisioned');
     const qos = parseQos(body);
+    // Check every name first: a request either applies to all of them or to none.
+    if (new Set(names).size !== names.length) throw invalidParameter('names', 'lists a name twice');
+    if (sourceName !== undefined) {
+      const { volume, snapshot } = array.volumes.findSource(sourceName);
+      if (!volume && !snapshot) throw noSuchVolumeOrSnapshot(sourceName);
+    }
+    for (const name of names) {
+      if (array.state.volumeByName(name) && !(overwrite && sourceName !== undefined))
+        throw alreadyExists('volume', name);
+    }
     const items = await forEachName(names, async (name) => {
       if (sourceName !== undefined) {
         const copied = await array.volumes.copy(name, sourceName, overwrite);
@@ -95,6 +126,8 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
     const qos = parseQos(body);
     if (qos) changes.qos = qos;
     if (referenceName(body, 'pod')) throw invalidBody('pod', 'pods are not available on this array yet');
+    // Check every name first: a request either applies to all of them or to none.
+    for (const name of names) array.volumes.requireVolume(name);
     const items = await forEachName(names, async (name) =>
       volumeView(array, await array.volumes.update(name, changes)),
     );
@@ -104,6 +137,11 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
 
   app.delete('/volumes', async (request) => {
     const names = requiredList(queryOf(request), 'names');
+    for (const name of names) {
+      if (!array.volumes.requireVolume(name).destroyed) {
+        throw invalidOperation('Volume must be destroyed before it can be eradicated.', name);
+      }
+    }
     await forEachName(names, (name) => array.volumes.eradicate(name));
     array.space.invalidate();
     return {};
@@ -163,6 +201,7 @@ function snapshotRoutes(app: FastifyInstance, array: StorageArray): void {
 
   app.post('/volume-snapshots', async (request) => {
     const sources = requiredList(queryOf(request), 'source_names');
+    for (const source of sources) array.volumes.requireVolume(source);
     const body = bodyObject(request);
     const suffix = optionalString(body, 'suffix');
     const items = await forEachName(sources, async (source) =>
@@ -182,6 +221,7 @@ function snapshotRoutes(app: FastifyInstance, array: StorageArray): void {
     const changes: { destroyed?: boolean; name?: string } = {};
     if (destroyed !== undefined) changes.destroyed = destroyed;
     if (name !== undefined) changes.name = name;
+    for (const n of names) if (!array.state.snapshotByName(n)) throw noSuchVolumeOrSnapshot(n);
     const items = await forEachName(names, async (n) =>
       snapshotView(array, await array.volumes.updateSnapshot(n, changes)),
     );
@@ -191,6 +231,12 @@ function snapshotRoutes(app: FastifyInstance, array: StorageArray): void {
 
   app.delete('/volume-snapshots', async (request) => {
     const names = requiredList(queryOf(request), 'names');
+    for (const name of names) {
+      const snapshot = array.state.snapshotByName(name);
+      if (!snapshot) throw doesNotExist('volume_snapshot', name);
+      if (!snapshot.destroyed)
+        throw invalidOperation('Snapshot must be destroyed before it can be eradicated.', name);
+    }
     await forEachName(names, (name) => array.volumes.eradicateSnapshot(name));
     array.space.invalidate();
     return {};
