@@ -3,7 +3,6 @@
 //   layer map      (layerId, blockIndex) -> blockId     0 = explicit zero block (shadows parents)
 //   block refs     blockId -> refcount, location, length, flags, crc32, sha256 (BlockRef below)
 //   hash index     sha256 -> blockId                    dedup: identical blocks are stored once
-//   segment index  (segment, offset) -> blockId         what compaction must move
 //   meta           string keys -> msgpack values        engine state and array objects
 // Writes happen only inside transaction callbacks queued through `transact`, so LMDB commits stay
 // in the order the engine queued them.
@@ -79,13 +78,6 @@ function idKey(blockId: number): Buffer {
   return key;
 }
 
-function segmentKey(location: BlockLocation): Buffer {
-  const key = Buffer.allocUnsafe(10);
-  key.writeUInt32BE(location.segment, 0);
-  key.writeUIntBE(location.offsetBytes, 4, 6);
-  return key;
-}
-
 interface BlockRef {
   refcount: number;
   length: number;
@@ -124,7 +116,6 @@ export class BlockStore {
   private readonly map: Database<Buffer, Buffer>;
   private readonly refs: Database<Buffer, Buffer>;
   private readonly hashes: Database<Buffer, Buffer>;
-  private readonly segmentIndex: Database<Buffer, Buffer>;
   readonly meta: Database<unknown, string>;
   readonly state: StoreState;
   private readonly lookupKey = Buffer.allocUnsafe(MAP_KEY_BYTES);
@@ -139,7 +130,6 @@ export class BlockStore {
     this.map = this.root.openDB<Buffer, Buffer>({ name: 'layer-map', ...binary });
     this.refs = this.root.openDB<Buffer, Buffer>({ name: 'block-refs', ...binary });
     this.hashes = this.root.openDB<Buffer, Buffer>({ name: 'hash-index', ...binary });
-    this.segmentIndex = this.root.openDB<Buffer, Buffer>({ name: 'segment-index', ...binary });
     this.meta = this.root.openDB<unknown, string>({ name: 'meta' });
     const saved = this.meta.get('engine-state') as StoreState | undefined;
     this.state = saved ?? {
@@ -225,11 +215,11 @@ export class BlockStore {
 
   // ---- mutations: call only inside a `transact` callback ----
 
-  /** Records a block already written to the data log, with no references yet. Returns its id. */
-  addBlock(block: PreparedBlock, location: BlockLocation): number {
+  /** Records a block already written to the data log with `refcount` references. Returns its id. */
+  addBlock(block: PreparedBlock, location: BlockLocation, refcount = 0): number {
     const blockId = this.state.nextBlockId++;
     const ref: BlockRef = {
-      refcount: 0,
+      refcount,
       length: block.stored.length,
       compressed: block.compressed,
       location,
@@ -238,7 +228,6 @@ export class BlockStore {
     };
     this.refs.put(idKey(blockId), encodeRef(ref));
     this.hashes.put(block.contentHash, idKey(blockId));
-    this.segmentIndex.put(segmentKey(location), idKey(blockId));
     this.addLive(location.segment, ref.length);
     this.state.storedBytes += ref.length;
     this.state.blockCount++;
@@ -314,15 +303,18 @@ export class BlockStore {
     return ids;
   }
 
-  /** Up to `limit` live blocks stored in `segment`, with what compaction needs to move them. */
+  /**
+   * Up to `limit` live blocks stored in `segment`, with what compaction needs to move them. Scans
+   * every block record: compaction is rare, and not keeping a segment index saves two index
+   * writes per destaged block.
+   */
   blocksInSegment(segment: number, limit: number): Array<{ blockId: number; ref: BlockRef }> {
-    const start = segmentKey({ segment, offsetBytes: 0 });
-    const end = segmentKey({ segment: segment + 1, offsetBytes: 0 });
     const found: Array<{ blockId: number; ref: BlockRef }> = [];
-    for (const { value } of this.segmentIndex.getRange({ start, end, limit })) {
-      const blockId = value.readUIntBE(0, 6);
-      const ref = this.ref(blockId);
-      if (ref) found.push({ blockId, ref: { ...ref, contentHash: Buffer.from(ref.contentHash) } });
+    for (const { key, value } of this.refs.getRange({})) {
+      if (value.readUInt32BE(8) !== segment) continue;
+      const ref = decodeRef(Buffer.from(value));
+      found.push({ blockId: key.readUIntBE(0, 6), ref });
+      if (found.length >= limit) break;
     }
     return found;
   }
@@ -339,9 +331,7 @@ export class BlockStore {
   relocate(blockId: number, to: BlockLocation): void {
     const ref = this.ref(blockId);
     if (!ref) return;
-    this.segmentIndex.remove(segmentKey(ref.location));
     this.addLive(ref.location.segment, -ref.length);
-    this.segmentIndex.put(segmentKey(to), idKey(blockId));
     this.addLive(to.segment, ref.length);
     this.refs.put(idKey(blockId), encodeRef({ ...ref, location: to }));
   }
@@ -373,7 +363,6 @@ export class BlockStore {
     this.addLive(ref.location.segment, -ref.length);
     // The index may already name a newer copy of this content; only drop an entry that is ours.
     if (this.blockWithHash(ref.contentHash) === blockId) this.hashes.remove(ref.contentHash);
-    this.segmentIndex.remove(segmentKey(ref.location));
     this.refs.remove(idKey(blockId));
   }
 

@@ -401,13 +401,17 @@ export class BlockEngine {
       batches.push({ items, entries });
     }
     // The worker reduces batch N+1 while batch N is written and committed.
-    const reductions = batches.map((b) => this.writer.prepare(b.items));
-    for (const [i, { items, entries: batch }] of batches.entries()) {
-      const last = i === batches.length - 1;
-      await this.writer.applyPrepared(items, reductions[i]!, last ? upToLsn : undefined);
-      for (const item of batch) this.overlay.forgetIfCurrent(item.layerId, item.blockIndex, item.entry);
-      this.wakeWriters();
-    }
+    await this.writer.applyBatches(
+      batches.map(({ items, entries }, i) => ({
+        items,
+        preparing: this.writer.prepare(items),
+        ...(i === batches.length - 1 ? { appliedLsn: upToLsn } : {}),
+        onCommitted: () => {
+          for (const item of entries) this.overlay.forgetIfCurrent(item.layerId, item.blockIndex, item.entry);
+          this.wakeWriters();
+        },
+      })),
+    );
     this.overlay.forgetUpTo(upToLsn);
     this.wakeWriters();
     // Journal segments may go only once what they hold is durable in the store.

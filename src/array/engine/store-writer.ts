@@ -18,6 +18,26 @@ export interface DestageItem {
   data: Buffer | null;
 }
 
+export interface DestageBatch {
+  items: DestageItem[];
+  /** `prepare(items)`, started early so the worker runs ahead. */
+  preparing: Promise<PreparedBlock[]>;
+  /** Set with the last batch: the journal LSN everything up to which is now in the store. */
+  appliedLsn?: number;
+  onCommitted: () => void;
+}
+
+interface PlannedStep {
+  item: DestageItem;
+  prepared?: PreparedBlock;
+  /** A block already in the store (0: the zero block). */
+  existing?: number;
+  /** New content written by this or an earlier batch of the same run. */
+  fresh?: { batch: number; index: number };
+  /** The reference was counted when the new block was recorded. */
+  referenced?: boolean;
+}
+
 export interface LayerView {
   /** undefined: the layer was released; its writes are dropped. */
   hasParent(layerId: number): boolean | undefined;
@@ -55,75 +75,91 @@ export class StoreWriter {
     );
   }
 
-  /**
-   * Reduces and stores a batch: blocks whose content the store already has are only referenced;
-   * new ones are appended to the data log (durably) before the transaction that maps them.
-   */
-  async applyBlocks(items: DestageItem[], appliedLsn?: number): Promise<void> {
-    return this.applyPrepared(items, this.prepare(items), appliedLsn);
-  }
-
   /** Starts hashing and compressing `items` in the worker pool (callers pipeline batches this way). */
   prepare(items: DestageItem[]): Promise<PreparedBlock[]> {
     return this.pool.prepare(items.filter((item) => item.data !== null).map((item) => item.data!));
   }
 
-  /** `applyBlocks` with the reduction already under way (`prepare(items)`). */
-  async applyPrepared(
-    items: DestageItem[],
-    preparing: Promise<PreparedBlock[]>,
-    appliedLsn?: number,
-  ): Promise<void> {
-    const withData = items.filter((item) => item.data !== null);
-    const reduced = await preparing;
-    const preparedFor = new Map<DestageItem, PreparedBlock>(withData.map((item, i) => [item, reduced[i]!]));
-    await this.exclusive(async () => {
-      this.store.refreshReadView();
-      const fresh: PreparedBlock[] = [];
-      const freshByHash = new Map<string, number>();
-      const plan = items.map((item) => {
-        const prepared = preparedFor.get(item);
-        if (!prepared) return { item, existing: 0 };
-        const existing = this.store.blockWithHash(prepared.contentHash);
-        if (existing !== undefined) return { item, existing, prepared };
-        const key = prepared.contentHash.toString('latin1');
-        let index = freshByHash.get(key);
-        if (index === undefined) {
-          index = fresh.push(prepared) - 1;
-          freshByHash.set(key, index);
-        }
-        return { item, freshIndex: index };
-      });
-      const locations = this.store.data.reserve(fresh.map((b) => b.stored.length));
-      await this.store.data.write(
-        locations,
-        fresh.map((b) => b.stored),
-      );
-      await this.store.transact(() => {
-        const freshIds = fresh.map((block, i) => this.store.addBlock(block, locations[i]!));
-        // Two passes: take every new reference before dropping any old one, so content that one
-        // write in the batch stops using and another starts using is never freed in between.
-        const mapped: Array<{ item: DestageItem; blockId: number; hasParent: boolean }> = [];
-        for (const step of plan) {
-          const hasParent = this.layers.hasParent(step.item.layerId);
-          if (hasParent === undefined) continue;
-          let blockId = step.freshIndex !== undefined ? freshIds[step.freshIndex]! : step.existing!;
-          if (step.prepared && !this.store.hasBlock(blockId)) {
-            // Only if the read view used for planning was stale: store the content right here.
-            blockId =
-              this.store.blockWithHash(step.prepared.contentHash) ??
-              this.store.addBlock(step.prepared, this.store.data.appendNow(step.prepared.stored));
-          }
-          this.store.reference(blockId);
-          mapped.push({ item: step.item, blockId, hasParent });
-        }
-        for (const { item, blockId, hasParent } of mapped) {
-          this.store.replaceEntry(item.layerId, item.blockIndex, blockId, hasParent);
-        }
-        for (const id of freshIds) this.store.releaseIfUnused(id);
-        if (appliedLsn !== undefined) this.store.state.appliedLsn = appliedLsn;
-      });
+  /**
+   * Stores batches of destaged blocks. Content the store already has is only referenced; new
+   * content is appended to the data log (durably) before the transaction that maps it. Batches are
+   * pipelined: batch N+1 is planned and its data written while batch N's transaction commits.
+   */
+  applyBatches(batches: DestageBatch[]): Promise<void> {
+    return this.exclusive(async () => {
+      const pending = new Map<string, { batch: number; index: number }>();
+      const freshIdsByBatch: number[][] = [];
+      const commits: Promise<void>[] = [];
+      for (const [batchIndex, batch] of batches.entries()) {
+        const planned = this.plan(batch.items, await batch.preparing, batchIndex, pending);
+        const locations = this.store.data.reserve(planned.fresh.map((b) => b.stored.length));
+        await this.store.data.write(
+          locations,
+          planned.fresh.map((b) => b.stored),
+        );
+        const committed = this.store.transact(() => {
+          freshIdsByBatch[batchIndex] = planned.fresh.map((block, i) =>
+            this.store.addBlock(block, locations[i]!),
+          );
+          this.mapPlanned(planned.steps, freshIdsByBatch);
+          for (const id of freshIdsByBatch[batchIndex]!) this.store.releaseIfUnused(id);
+          if (batch.appliedLsn !== undefined) this.store.state.appliedLsn = batch.appliedLsn;
+        });
+        commits.push(committed.then(batch.onCommitted));
+        // Two transactions in flight at most: enough to overlap, bounded memory.
+        if (commits.length >= 2) await commits[commits.length - 2];
+      }
+      await Promise.all(commits);
     });
+  }
+
+  /** Decides for each item which block it maps to: existing, new in an earlier batch, or new here. */
+  private plan(
+    items: DestageItem[],
+    reduced: PreparedBlock[],
+    batchIndex: number,
+    pending: Map<string, { batch: number; index: number }>,
+  ) {
+    this.store.refreshReadView();
+    const fresh: PreparedBlock[] = [];
+    let next = 0;
+    const steps: PlannedStep[] = items.map((item) => {
+      if (item.data === null) return { item, existing: 0 };
+      const prepared = reduced[next++]!;
+      const key = prepared.contentHash.toString('latin1');
+      const earlier = pending.get(key);
+      if (earlier) return { item, prepared, fresh: earlier };
+      const existing = this.store.blockWithHash(prepared.contentHash);
+      if (existing !== undefined) return { item, prepared, existing };
+      const index = fresh.push(prepared) - 1;
+      const here = { batch: batchIndex, index };
+      pending.set(key, here);
+      return { item, prepared, fresh: here };
+    });
+    return { steps, fresh };
+  }
+
+  /** Inside the transaction: take every new reference before dropping any old one. */
+  private mapPlanned(steps: PlannedStep[], freshIdsByBatch: number[][]): void {
+    const mapped: Array<{ item: DestageItem; blockId: number; hasParent: boolean }> = [];
+    for (const step of steps) {
+      const hasParent = this.layers.hasParent(step.item.layerId);
+      if (hasParent === undefined) continue;
+      let blockId = step.fresh ? freshIdsByBatch[step.fresh.batch]![step.fresh.index]! : step.existing!;
+      if (step.prepared && !this.store.hasBlock(blockId)) {
+        // The block planned against was freed by a transaction that committed after planning
+        // (content one write stopped using and another started using): store the content here.
+        blockId =
+          this.store.blockWithHash(step.prepared.contentHash) ??
+          this.store.addBlock(step.prepared, this.store.data.appendNow(step.prepared.stored));
+      }
+      if (!step.referenced) this.store.reference(blockId);
+      mapped.push({ item: step.item, blockId, hasParent });
+    }
+    // Content that one write in the batch stops using and another starts using is never freed in between.
+    for (const { item, blockId, hasParent } of mapped) {
+      this.store.replaceEntry(item.layerId, item.blockIndex, blockId, hasParent);
+    }
   }
 
   /** Removes a released layer's entries in bounded transactions; true when it is gone. */
