@@ -26,6 +26,10 @@ export const DESTAGE_BATCH_BLOCKS = 1024;
 export const DATA_SEGMENT_BYTES = 256 * 1024 * 1024;
 /** A sealed data segment is compacted once no more than this fraction of it is live. */
 export const COMPACT_LIVE_RATIO_MAX = 0.5;
+/** Compaction waits for this long a pause in host writes (it competes with them for the disk)... */
+export const COMPACT_IDLE_MS = 1000;
+/** ...unless this much of the data log is dead space. */
+export const COMPACT_DEAD_BYTES_FORCE = 4 * 1024 * 1024 * 1024;
 /** Worker threads hashing and compressing blocks for destage (the event loop keeps serving I/O). */
 export const DESTAGE_WORKERS = 1;
 /** Destage starts as soon as this much is waiting, otherwise on the idle timer. */

@@ -6,6 +6,9 @@
 import { join } from 'node:path';
 import {
   BLOCK_BYTES,
+  COMPACT_DEAD_BYTES_FORCE,
+  COMPACT_IDLE_MS,
+  DATA_SEGMENT_BYTES,
   DESTAGE_BATCH_BLOCKS,
   DESTAGE_IDLE_MS,
   DESTAGE_TRIGGER_BYTES,
@@ -60,6 +63,8 @@ export class BlockEngine {
   /** Layers read directly (volume heads, snapshots), as last given to retainOnly. */
   private roots: Set<number> | null = null;
   private lastWriteMs = 0;
+  private maintenanceTimer: NodeJS.Timeout | null = null;
+  private readonly dataSegmentBytes: number;
   private closed = false;
   private readonly spaceWaiters: Array<() => void> = [];
   /** One worker: the other core serves I/O (and, on a 2-core box, the client). */
@@ -78,7 +83,8 @@ export class BlockEngine {
       },
       ancestorBlocks: (id: number, start: number, end: number) => this.ancestorBlocks(id, start, end),
     };
-    this.writer = new StoreWriter(store, this.preparePool, layerView, options.dataSegmentBytes);
+    this.dataSegmentBytes = options.dataSegmentBytes ?? DATA_SEGMENT_BYTES;
+    this.writer = new StoreWriter(store, this.preparePool, layerView, this.dataSegmentBytes);
   }
 
   static async open(dataDir: string, options: EngineOptions = {}): Promise<BlockEngine> {
@@ -271,6 +277,7 @@ export class BlockEngine {
   async close(): Promise<void> {
     this.closed = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.maintenanceTimer) clearTimeout(this.maintenanceTimer);
     await this.journal.commit().catch(() => {});
     await this.destageNow().catch(() => {});
     while (this.maintaining) await new Promise((r) => setTimeout(r, 10));
@@ -465,7 +472,7 @@ export class BlockEngine {
         if (this.closed) break;
         await this.mergeIntoChild(parentId, childId);
       }
-      if (!this.closed) await this.writer.compact();
+      if (!this.closed && this.compactionDue()) await this.writer.compact();
     } finally {
       this.maintaining = false;
     }
@@ -509,5 +516,28 @@ export class BlockEngine {
         [`layer:${parentId}`, undefined],
       ]),
     );
+  }
+
+  /**
+   * Compaction rewrites live data, so it yields to host writes: it runs once writes have paused,
+   * or regardless when dead space in the data log passes COMPACT_DEAD_BYTES_FORCE.
+   */
+  private compactionDue(): boolean {
+    if (performance.now() - this.lastWriteMs >= COMPACT_IDLE_MS) return true;
+    const segments = this.store.data.segments().length;
+    const deadBytes = segments * this.dataSegmentBytes - this.store.state.storedBytes;
+    if (deadBytes >= COMPACT_DEAD_BYTES_FORCE) return true;
+    // Check again when the writes pause.
+    this.scheduleMaintenance(COMPACT_IDLE_MS);
+    return false;
+  }
+
+  private scheduleMaintenance(delayMs: number): void {
+    if (this.maintenanceTimer || this.closed) return;
+    this.maintenanceTimer = setTimeout(() => {
+      this.maintenanceTimer = null;
+      void this.maintain();
+    }, delayMs);
+    this.maintenanceTimer.unref();
   }
 }
