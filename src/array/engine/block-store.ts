@@ -78,6 +78,18 @@ function idKey(blockId: number): Buffer {
   return key;
 }
 
+/** One block (or part of it) to copy out of the store. */
+export interface BlockRead {
+  blockId: number;
+  target: Buffer;
+  targetOffset: number;
+  fromByte: number;
+  toByte: number;
+}
+
+/** Longest run of adjacent blocks fetched with one read (1 MiB of raw blocks). */
+const READ_RUN_BLOCKS_MAX = 256;
+
 interface BlockRef {
   refcount: number;
   length: number;
@@ -188,12 +200,54 @@ export class BlockStore {
       target.fill(0, targetOffset, targetOffset + (toByte - fromByte));
       return;
     }
-    const ref = this.ref(blockId);
-    if (!ref) throw new Error(`block ${blockId} is mapped but has no reference record`);
-    const stored = this.data.read(ref.location, ref.length);
-    if (crc32(stored) !== ref.crc) throw new IoError('io', `block ${blockId} failed its checksum`);
+    this.readBlocksInto([{ blockId, target, targetOffset, fromByte, toByte }]);
+  }
+
+  /**
+   * Reads many blocks at once: blocks that lie back to back in the data log (sequentially
+   * written data usually does) are fetched with one read.
+   */
+  readBlocksInto(requests: BlockRead[]): void {
+    let run: Array<{ request: BlockRead; ref: BlockRef }> = [];
+    const flush = () => {
+      if (run.length === 0) return;
+      const first = run[0]!.ref;
+      const last = run[run.length - 1]!.ref;
+      const total = last.location.offsetBytes + last.length - first.location.offsetBytes;
+      const bytes = this.data.read(first.location, total);
+      for (const { request, ref } of run) {
+        const start = ref.location.offsetBytes - first.location.offsetBytes;
+        this.decodeInto(request, ref, bytes.subarray(start, start + ref.length));
+      }
+      run = [];
+    };
+    for (const request of requests) {
+      if (request.blockId === ZERO_BLOCK_ID) {
+        request.target.fill(
+          0,
+          request.targetOffset,
+          request.targetOffset + (request.toByte - request.fromByte),
+        );
+        continue;
+      }
+      const ref = this.ref(request.blockId);
+      if (!ref) throw new Error(`block ${request.blockId} is mapped but has no reference record`);
+      const previous = run[run.length - 1]?.ref;
+      const adjacent =
+        previous &&
+        previous.location.segment === ref.location.segment &&
+        previous.location.offsetBytes + previous.length === ref.location.offsetBytes &&
+        run.length < READ_RUN_BLOCKS_MAX;
+      if (!adjacent) flush();
+      run.push({ request, ref });
+    }
+    flush();
+  }
+
+  private decodeInto(request: BlockRead, ref: BlockRef, stored: Buffer): void {
+    if (crc32(stored) !== ref.crc) throw new IoError('io', `block ${request.blockId} failed its checksum`);
     const raw = ref.compressed ? uncompressSync(stored) : stored;
-    raw.copy(target, targetOffset, fromByte, toByte);
+    raw.copy(request.target, request.targetOffset, request.fromByte, request.toByte);
   }
 
   hasBlock(blockId: number): boolean {

@@ -17,7 +17,7 @@ import {
   OVERLAY_MAX_BYTES,
 } from '../../constants.js';
 import { NodeDiskDir } from '../../platform/disk.js';
-import { BlockStore } from './block-store.js';
+import { type BlockRead, BlockStore } from './block-store.js';
 import { Journal, type ReplayedRecord } from './journal.js';
 import { RecordType } from './journal-record.js';
 import { Overlay, type OverlayBlock } from './overlay.js';
@@ -180,13 +180,24 @@ export class BlockEngine {
     const chain = this.chain(headId);
     let position = offsetBytes;
     const end = offsetBytes + lengthBytes;
+    const fromStore: BlockRead[] = [];
     while (position < end) {
       const blockIndex = Math.floor(position / BLOCK_BYTES);
       const from = position - blockIndex * BLOCK_BYTES;
       const to = Math.min(BLOCK_BYTES, from + (end - position));
-      this.readBlockRange(chain, blockIndex, out, position - offsetBytes, from, to);
+      const blockId = this.readBlockRange(chain, blockIndex, out, position - offsetBytes, from, to);
+      if (blockId !== undefined) {
+        fromStore.push({
+          blockId,
+          target: out,
+          targetOffset: position - offsetBytes,
+          fromByte: from,
+          toByte: to,
+        });
+      }
       position += to - from;
     }
+    this.store.readBlocksInto(fromStore);
     return out;
   }
 
@@ -204,7 +215,8 @@ export class BlockEngine {
       let block = source;
       if (to - from < BLOCK_BYTES) {
         block = Buffer.allocUnsafe(BLOCK_BYTES);
-        this.readBlockRange(chain, blockIndex, block, 0, 0, BLOCK_BYTES);
+        const stored = this.readBlockRange(chain, blockIndex, block, 0, 0, BLOCK_BYTES);
+        if (stored !== undefined) this.store.readBlockInto(stored, block, 0);
         source.copy(block, from);
       }
       this.writeBlock(headId, blockIndex, block);
@@ -288,6 +300,10 @@ export class BlockEngine {
 
   // ---- internals ----
 
+  /**
+   * Fills [from, to) of one block from the overlay (or with zeroes) and returns undefined, or
+   * returns the id of the stored block to read (the caller batches store reads).
+   */
   private readBlockRange(
     chain: number[],
     blockIndex: number,
@@ -295,19 +311,16 @@ export class BlockEngine {
     outOffset: number,
     from: number,
     to: number,
-  ): void {
+  ): number | undefined {
     for (const layerId of chain) {
       const pending = this.overlay.lookup(layerId, blockIndex);
       if (pending !== undefined) {
         if (pending) pending.copy(out, outOffset, from, to);
         else out.fill(0, outOffset, outOffset + (to - from));
-        return;
+        return undefined;
       }
       const blockId = this.store.lookup(layerId, blockIndex);
-      if (blockId !== undefined) {
-        this.store.readBlockInto(blockId, out, outOffset, from, to);
-        return;
-      }
+      if (blockId !== undefined) return blockId;
     }
     out.fill(0, outOffset, outOffset + (to - from));
   }
