@@ -168,13 +168,7 @@ export class HostService {
     requestedLun?: number,
   ): Promise<ConnectionRecord> {
     if (volume.destroyed) throw objectErrors.destroyed('Volume', volume.name);
-    const hostName = target.hostName ?? null;
-    const hostGroupName = target.hostGroupName ?? null;
-    if (hostName) this.requireHost(hostName);
-    if (hostGroupName) this.requireGroup(hostGroupName);
-    const existing = this.state.connections.find(
-      (c) => c.volumeId === volume.id && c.hostName === hostName && c.hostGroupName === hostGroupName,
-    );
+    const { hostName, hostGroupName, existing } = this.findConnection(target, volume);
     if (existing) throw objectErrors.connectionExists(hostName ?? hostGroupName ?? '', volume.name);
     const lun = this.allocateLun(hostName, hostGroupName, requestedLun);
     const connection: ConnectionRecord = {
@@ -193,6 +187,14 @@ export class HostService {
     target: { hostName?: string; hostGroupName?: string },
     volume: VolumeRecord,
   ): Promise<void> {
+    const { hostName, hostGroupName, existing } = this.findConnection(target, volume);
+    if (!existing) throw objectErrors.connectionNotFound(hostName ?? hostGroupName ?? '', volume.name);
+    this.state.connections = this.state.connections.filter((c) => c !== existing);
+    await this.state.persist([], [existing]);
+  }
+
+  /** Checks the host or group exists and finds its connection to `volume`, if any. */
+  private findConnection(target: { hostName?: string; hostGroupName?: string }, volume: VolumeRecord) {
     const hostName = target.hostName ?? null;
     const hostGroupName = target.hostGroupName ?? null;
     if (hostName) this.requireHost(hostName);
@@ -200,9 +202,7 @@ export class HostService {
     const existing = this.state.connections.find(
       (c) => c.volumeId === volume.id && c.hostName === hostName && c.hostGroupName === hostGroupName,
     );
-    if (!existing) throw objectErrors.connectionNotFound(hostName ?? hostGroupName ?? '', volume.name);
-    this.state.connections = this.state.connections.filter((c) => c !== existing);
-    await this.state.persist([], [existing]);
+    return { hostName, hostGroupName, existing };
   }
 
   private allocateLun(hostName: string | null, groupName: string | null, requested?: number): number {

@@ -77,23 +77,7 @@ export class VolumeService {
     validateName(name);
     if (this.state.volumeByName(name)) throw objectErrors.exists('Volume', name);
     validateProvisioned(provisionedBytes, name);
-    const volume: VolumeRecord = {
-      kind: 'volume',
-      id: randomUUID(),
-      name,
-      serial: this.state.nextSerial(),
-      createdMs: Date.now(),
-      provisionedBytes,
-      destroyed: false,
-      destroyedAtMs: null,
-      headLayerId: this.state.engine.newLayer(null),
-      source: null,
-      qos: {
-        iopsLimit: qos?.iopsLimit ?? null,
-        bandwidthLimitBytesPerSec: qos?.bandwidthLimitBytesPerSec ?? null,
-      },
-      nextSnapshotNumber: 1,
-    };
+    const volume = this.newRecord(name, provisionedBytes, this.state.engine.newLayer(null), null, qos);
     this.state.volumes.set(volume.id, volume);
     await this.state.persist([volume]);
     return volume;
@@ -124,20 +108,7 @@ export class VolumeService {
       existing.provisionedBytes = Math.max(existing.provisionedBytes, provisionedBytes);
       target = existing;
     } else {
-      target = {
-        kind: 'volume',
-        id: randomUUID(),
-        name,
-        serial: this.state.nextSerial(),
-        createdMs: Date.now(),
-        provisionedBytes,
-        destroyed: false,
-        destroyedAtMs: null,
-        headLayerId: this.state.engine.newLayer(baseLayerId),
-        source,
-        qos: { iopsLimit: null, bandwidthLimitBytesPerSec: null },
-        nextSnapshotNumber: 1,
-      };
+      target = this.newRecord(name, provisionedBytes, this.state.engine.newLayer(baseLayerId), source);
       this.state.volumes.set(target.id, target);
     }
     changed.push(target);
@@ -253,6 +224,32 @@ export class VolumeService {
     for (const volume of [...this.state.volumes.values()]) {
       if (volume.destroyed && expired(volume.destroyedAtMs)) await this.eradicate(volume.name);
     }
+  }
+
+  private newRecord(
+    name: string,
+    provisionedBytes: number,
+    headLayerId: number,
+    source: VolumeRecord['source'],
+    qos?: Partial<QosLimits>,
+  ): VolumeRecord {
+    return {
+      kind: 'volume',
+      id: randomUUID(),
+      name,
+      serial: this.state.nextSerial(),
+      createdMs: Date.now(),
+      provisionedBytes,
+      destroyed: false,
+      destroyedAtMs: null,
+      headLayerId,
+      source,
+      qos: {
+        iopsLimit: qos?.iopsLimit ?? null,
+        bandwidthLimitBytesPerSec: qos?.bandwidthLimitBytesPerSec ?? null,
+      },
+      nextSnapshotNumber: 1,
+    };
   }
 
   /** The current head becomes immutable; the volume continues on a new empty head above it. */
