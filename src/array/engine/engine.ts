@@ -20,6 +20,7 @@ import { NodeDiskDir } from '../../platform/disk.js';
 import { type BlockRead, BlockStore } from './block-store.js';
 import { Journal, type ReplayedRecord } from './journal.js';
 import { RecordType } from './journal-record.js';
+import { type LayerRecord, LayerTable } from './layer-table.js';
 import { Overlay, type OverlayBlock } from './overlay.js';
 import { PreparePool } from './prepare-pool.js';
 import { type DestageItem, StoreWriter } from './store-writer.js';
@@ -28,10 +29,7 @@ import { type DestageItem, StoreWriter } from './store-writer.js';
 const ZERO_RANGE_PER_BLOCK_MAX = 256;
 const ZERO_BLOCK = Buffer.alloc(BLOCK_BYTES);
 
-export interface LayerRecord {
-  id: number;
-  parentId: number | null;
-}
+export type { LayerRecord } from './layer-table.js';
 
 /** Where I/O goes: read at the moment a write is journaled, so a snapshot taken meanwhile is respected. */
 export interface LayerRef {
@@ -54,14 +52,11 @@ export interface EngineOptions {
 }
 
 export class BlockEngine {
-  private readonly layers = new Map<number, LayerRecord>();
+  private readonly layers = new LayerTable();
   private readonly overlay = new Overlay();
-  private readonly deadLayers = new Set<number>();
   private destaging: Promise<void> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private maintaining = false;
-  /** Layers read directly (volume heads, snapshots), as last given to retainOnly. */
-  private roots: Set<number> | null = null;
   private lastWriteMs = 0;
   private maintenanceTimer: NodeJS.Timeout | null = null;
   private readonly dataSegmentBytes: number;
@@ -89,12 +84,9 @@ export class BlockEngine {
 
   static async open(dataDir: string, options: EngineOptions = {}): Promise<BlockEngine> {
     const store = new BlockStore(join(dataDir, 'store'), options.dataSegmentBytes);
-    const layers = new Map<number, LayerRecord>();
-    for (const { key, value } of store.meta.getRange({ start: 'layer:', end: 'layer;' })) {
-      const record = value as LayerRecord;
-      layers.set(record.id, record);
-      void key;
-    }
+    const layers: LayerRecord[] = [];
+    for (const { value } of store.meta.getRange({ start: 'layer:', end: 'layer;' }))
+      layers.push(value as LayerRecord);
     const replayed: ReplayedRecord[] = [];
     const journalDir = await NodeDiskDir.create(join(dataDir, 'journal'));
     const journal = await Journal.open(
@@ -104,7 +96,7 @@ export class BlockEngine {
       options.journalSegmentBytes,
     );
     const engine = new BlockEngine(store, journal, options);
-    for (const [id, record] of layers) engine.layers.set(id, record);
+    for (const record of layers) engine.layers.add(record);
     for (const record of replayed) engine.applyReplayed(record);
     // Make the replayed records part of the store and move the applied LSN to the journal's new
     // base, so old segments (and whatever lies behind a hole in them) are never read again.
@@ -118,7 +110,7 @@ export class BlockEngine {
   /** Creates a layer in memory; it must be persisted with `layerPuts` in the caller's transaction. */
   newLayer(parentId: number | null): number {
     const id = this.store.state.nextLayerId++;
-    this.layers.set(id, { id, parentId });
+    this.layers.add({ id, parentId });
     return id;
   }
 
@@ -128,10 +120,7 @@ export class BlockEngine {
 
   /** Ids from `headId` down to the root. */
   chain(headId: number): number[] {
-    const ids: number[] = [];
-    for (let id: number | null = headId; id !== null; id = this.layers.get(id)?.parentId ?? null)
-      ids.push(id);
-    return ids;
+    return this.layers.chain(headId);
   }
 
   /**
@@ -140,15 +129,9 @@ export class BlockEngine {
    * Returns the meta writes the caller must commit (layer records to delete).
    */
   retainOnly(roots: Iterable<number>): Map<string, unknown> {
-    this.roots = new Set(roots);
-    const reachable = new Set<number>();
-    for (const root of this.roots) for (const id of this.chain(root)) reachable.add(id);
     const writes = new Map<string, unknown>();
-    for (const id of [...this.layers.keys()]) {
-      if (reachable.has(id)) continue;
-      this.layers.delete(id);
+    for (const id of this.layers.retainOnly(roots)) {
       this.overlay.dropLayer(id);
-      this.deadLayers.add(id);
       writes.set(`layer:${id}`, undefined);
     }
     return writes;
@@ -156,9 +139,7 @@ export class BlockEngine {
 
   /** Meta writes persisting every known layer record (cheap: layers are few). */
   layerPuts(): Map<string, unknown> {
-    const writes = new Map<string, unknown>();
-    for (const [id, record] of this.layers) writes.set(`layer:${id}`, record);
-    return writes;
+    return this.layers.puts();
   }
 
   /** Commits meta writes (undefined = delete) in one durable store transaction, then collects garbage. */
@@ -356,9 +337,9 @@ export class BlockEngine {
   /** Layers with entries in the store but no record: released before a crash, not yet collected. */
   private deadLayersFromStore(): void {
     for (const id of this.store.layersWithEntries()) {
-      if (!this.layers.has(id)) this.deadLayers.add(id);
+      if (!this.layers.has(id)) this.layers.dead.add(id);
     }
-    if (this.deadLayers.size > 0) void this.maintain();
+    if (this.layers.dead.size > 0) void this.maintain();
   }
 
   private mustWait(): boolean {
@@ -478,10 +459,12 @@ export class BlockEngine {
     if (this.maintaining) return;
     this.maintaining = true;
     try {
-      for (const layerId of [...this.deadLayers]) {
-        if (await this.writer.collectLayer(layerId, () => this.closed)) this.deadLayers.delete(layerId);
+      for (const layerId of [...this.layers.dead]) {
+        if (await this.writer.collectLayer(layerId, () => this.closed)) this.layers.dead.delete(layerId);
       }
-      for (const { parentId, childId } of this.mergeCandidates()) {
+      for (const { parentId, childId } of this.layers.mergeCandidates(
+        (id) => this.overlay.layer(id) !== undefined,
+      )) {
         if (this.closed) break;
         await this.mergeIntoChild(parentId, childId);
       }
@@ -491,44 +474,14 @@ export class BlockEngine {
     }
   }
 
-  /**
-   * Frozen layers nothing reads directly (their snapshot was eradicated) with exactly one child:
-   * folding them into the child frees the blocks the child has overwritten since.
-   */
-  private mergeCandidates(): Array<{ parentId: number; childId: number }> {
-    const children = new Map<number, number[]>();
-    for (const layer of this.layers.values()) {
-      if (layer.parentId === null) continue;
-      const list = children.get(layer.parentId) ?? [];
-      list.push(layer.id);
-      children.set(layer.parentId, list);
-    }
-    const candidates: Array<{ parentId: number; childId: number }> = [];
-    const roots = this.roots;
-    if (roots === null) return candidates; // nobody said yet which layers are read directly
-    for (const [parentId, list] of children) {
-      if (list.length !== 1 || roots.has(parentId) || this.overlay.layer(parentId)) continue;
-      candidates.push({ parentId, childId: list[0]! });
-    }
-    return candidates;
-  }
-
   private async mergeIntoChild(parentId: number, childId: number): Promise<void> {
     const parent = this.layers.get(parentId);
     if (!parent) return;
     await this.writer.mergeLayer(parentId, childId, parent.parentId === null);
-    const child = this.layers.get(childId);
-    if (!child || this.layers.get(parentId) !== parent) return;
     // Entries moved first, chain shortened second: a crash in between leaves an empty layer in
     // the chain, which reads straight through.
-    child.parentId = parent.parentId;
-    this.layers.delete(parentId);
-    await this.commitMeta(
-      new Map<string, unknown>([
-        [`layer:${childId}`, child],
-        [`layer:${parentId}`, undefined],
-      ]),
-    );
+    const writes = this.layers.fold(parentId, childId);
+    if (writes) await this.commitMeta(writes);
   }
 
   /**
