@@ -3,77 +3,21 @@
 // fio; a missing one fails the suite with that message instead of skipping it.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type NbdServer, startNbdServer } from '../../src/array/nbd/server.js';
+import { run as runIn, runOk as runOkIn, sha256File, TOOLS, writeRandomFile } from '../helpers/clients.js';
 import { MemoryCatalog, MemoryDevice } from '../helpers/memory-device.js';
 
+const run = (file: string, args: string[], timeoutMs?: number) =>
+  runIn(dir || tmpdir(), file, args, timeoutMs);
+const runOk = (file: string, args: string[], timeoutMs?: number) =>
+  runOkIn(dir || tmpdir(), file, args, timeoutMs);
+
 const MiB = 1024 * 1024;
-const TOOLS = { nbdinfo: 'libnbd-bin', nbdcopy: 'libnbd-bin', 'qemu-img': 'qemu-utils', fio: 'fio' };
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a client; resolves with its exit code and output (a non-zero exit is not a throw). */
-function run(file: string, args: string[], timeoutMs = 120_000): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    // cwd: the temp dir once it exists, so no client can leave files in the repository.
-    const options = { timeout: timeoutMs, maxBuffer: 32 * MiB, cwd: dir || tmpdir() };
-    execFile(file, args, options, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
-        const pkg = TOOLS[file as keyof typeof TOOLS] ?? 'its package';
-        reject(new Error(`${file} is not installed: apt-get install ${pkg}`));
-        return;
-      }
-      if (error?.killed) {
-        reject(new Error(`${file} ${args.join(' ')} timed out after ${timeoutMs} ms\n${stderr}`));
-        return;
-      }
-      const code = error ? Number(error.code ?? 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
-
-async function runOk(file: string, args: string[], timeoutMs?: number): Promise<string> {
-  const result = await run(file, args, timeoutMs);
-  assert.equal(result.code, 0, `${file} ${args.join(' ')} failed:\n${result.stderr}${result.stdout}`);
-  return result.stdout;
-}
-
-/** Writes `bytes` of random data to `path` and returns its sha256. */
-async function writeRandomFile(path: string, bytes: number): Promise<string> {
-  const hash = createHash('sha256');
-  const piece = Buffer.allocUnsafe(16 * MiB);
-  const file = await open(path, 'w');
-  try {
-    for (let done = 0; done < bytes; done += piece.length) {
-      const part = piece.subarray(0, Math.min(piece.length, bytes - done));
-      randomFillSync(part);
-      hash.update(part);
-      await file.write(part);
-    }
-  } finally {
-    await file.close();
-  }
-  return hash.digest('hex');
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** A raw TCP peer: resolves once the server has closed the connection, with all it received. */
 function rawPeer(port: number, send: (socket: net.Socket) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
