@@ -166,7 +166,9 @@ export class Journal {
     const current = this.open.segmentSeq;
     for (const segment of [...this.segments.values()]) {
       if (segment.seq >= current || segment.lastLsn > appliedLsn) continue;
-      if (this.sealed.some((b) => b.segmentSeq === segment.seq)) continue;
+      // A segment still being written to (sealed or in flight) is not done, whatever its lastLsn says.
+      const busy = (b: Batch) => b.segmentSeq === segment.seq;
+      if (this.sealed.some(busy) || this.unacknowledged.some(busy)) continue;
       this.segments.delete(segment.seq);
       await segment.file.close();
       const spare = `${SPARE_PREFIX}${segment.seq}.log`;
