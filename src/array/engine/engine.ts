@@ -6,8 +6,6 @@
 import { join } from 'node:path';
 import {
   BLOCK_BYTES,
-  COMPACT_DEAD_BYTES_FORCE,
-  COMPACT_IDLE_MS,
   DATA_SEGMENT_BYTES,
   DESTAGE_BATCH_BLOCKS,
   DESTAGE_IDLE_MS,
@@ -21,6 +19,7 @@ import { type BlockRead, BlockStore } from './block-store.js';
 import { Journal, type ReplayedRecord } from './journal.js';
 import { RecordType } from './journal-record.js';
 import { type LayerRecord, LayerTable } from './layer-table.js';
+import { Maintenance } from './maintenance.js';
 import { Overlay, type OverlayBlock } from './overlay.js';
 import { PreparePool } from './prepare-pool.js';
 import { type DestageItem, StoreWriter } from './store-writer.js';
@@ -56,10 +55,8 @@ export class BlockEngine {
   private readonly overlay = new Overlay();
   private destaging: Promise<void> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
-  private maintaining = false;
   private lastWriteMs = 0;
-  private maintenanceTimer: NodeJS.Timeout | null = null;
-  private readonly dataSegmentBytes: number;
+  private readonly maintenance: Maintenance;
   private closed = false;
   private readonly spaceWaiters: Array<() => void> = [];
   /** One worker: the other core serves I/O (and, on a 2-core box, the client). */
@@ -78,8 +75,20 @@ export class BlockEngine {
       },
       ancestorBlocks: (id: number, start: number, end: number) => this.ancestorBlocks(id, start, end),
     };
-    this.dataSegmentBytes = options.dataSegmentBytes ?? DATA_SEGMENT_BYTES;
-    this.writer = new StoreWriter(store, this.preparePool, layerView, this.dataSegmentBytes);
+    const dataSegmentBytes = options.dataSegmentBytes ?? DATA_SEGMENT_BYTES;
+    this.writer = new StoreWriter(store, this.preparePool, layerView, dataSegmentBytes);
+    this.maintenance = new Maintenance(
+      store,
+      this.writer,
+      this.layers,
+      {
+        isClosed: () => this.closed,
+        lastWriteMs: () => this.lastWriteMs,
+        hasPending: (id) => this.overlay.layer(id) !== undefined,
+        commitMeta: (writes) => this.commitMeta(writes),
+      },
+      dataSegmentBytes,
+    );
   }
 
   static async open(dataDir: string, options: EngineOptions = {}): Promise<BlockEngine> {
@@ -151,7 +160,7 @@ export class BlockEngine {
       }
     });
     await this.store.flushed();
-    void this.maintain();
+    void this.maintenance.run();
   }
 
   // ---- I/O ----
@@ -270,10 +279,10 @@ export class BlockEngine {
   async close(): Promise<void> {
     this.closed = true;
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    if (this.maintenanceTimer) clearTimeout(this.maintenanceTimer);
+    this.maintenance.stop();
     await this.journal.commit().catch(() => {});
     await this.destageNow().catch(() => {});
-    while (this.maintaining) await new Promise((r) => setTimeout(r, 10));
+    while (this.maintenance.busy) await new Promise((r) => setTimeout(r, 10));
     await this.journal.close();
     await this.preparePool.close();
     await this.store.close();
@@ -339,7 +348,7 @@ export class BlockEngine {
     for (const id of this.store.layersWithEntries()) {
       if (!this.layers.has(id)) this.layers.dead.add(id);
     }
-    if (this.layers.dead.size > 0) void this.maintain();
+    if (this.layers.dead.size > 0) void this.maintenance.run();
   }
 
   private mustWait(): boolean {
@@ -418,7 +427,7 @@ export class BlockEngine {
     // Journal segments may go only once what they hold is durable in the store.
     await this.store.flushed();
     await this.journal.release(this.store.state.appliedLsn);
-    void this.maintain();
+    void this.maintenance.run();
   }
 
   private collectDestageWork(upToLsn: number) {
@@ -452,58 +461,5 @@ export class BlockEngine {
   private wakeWriters(): void {
     while (this.overlay.bytes < OVERLAY_MAX_BYTES && this.spaceWaiters.length > 0)
       this.spaceWaiters.shift()!();
-  }
-
-  /** Releases dead layers' blocks, then compacts the data log; one pass at a time. */
-  private async maintain(): Promise<void> {
-    if (this.maintaining) return;
-    this.maintaining = true;
-    try {
-      for (const layerId of [...this.layers.dead]) {
-        if (await this.writer.collectLayer(layerId, () => this.closed)) this.layers.dead.delete(layerId);
-      }
-      for (const { parentId, childId } of this.layers.mergeCandidates(
-        (id) => this.overlay.layer(id) !== undefined,
-      )) {
-        if (this.closed) break;
-        await this.mergeIntoChild(parentId, childId);
-      }
-      if (!this.closed && this.compactionDue()) await this.writer.compact();
-    } finally {
-      this.maintaining = false;
-    }
-  }
-
-  private async mergeIntoChild(parentId: number, childId: number): Promise<void> {
-    const parent = this.layers.get(parentId);
-    if (!parent) return;
-    await this.writer.mergeLayer(parentId, childId, parent.parentId === null);
-    // Entries moved first, chain shortened second: a crash in between leaves an empty layer in
-    // the chain, which reads straight through.
-    const writes = this.layers.fold(parentId, childId);
-    if (writes) await this.commitMeta(writes);
-  }
-
-  /**
-   * Compaction rewrites live data, so it yields to host writes: it runs once writes have paused,
-   * or regardless when dead space in the data log passes COMPACT_DEAD_BYTES_FORCE.
-   */
-  private compactionDue(): boolean {
-    if (performance.now() - this.lastWriteMs >= COMPACT_IDLE_MS) return true;
-    const segments = this.store.data.segments().length;
-    const deadBytes = segments * this.dataSegmentBytes - this.store.state.storedBytes;
-    if (deadBytes >= COMPACT_DEAD_BYTES_FORCE) return true;
-    // Check again when the writes pause.
-    this.scheduleMaintenance(COMPACT_IDLE_MS);
-    return false;
-  }
-
-  private scheduleMaintenance(delayMs: number): void {
-    if (this.maintenanceTimer || this.closed) return;
-    this.maintenanceTimer = setTimeout(() => {
-      this.maintenanceTimer = null;
-      void this.maintain();
-    }, delayMs);
-    this.maintenanceTimer.unref();
   }
 }
