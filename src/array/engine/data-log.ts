@@ -50,7 +50,8 @@ function headerFor(segment: number): Buffer {
 
 export class DataLog {
   private readonly readFds = new Map<number, number>();
-  private writer: { segment: number; handle: FileHandle } | null = null;
+  /** Open write handles by segment; several batch writes may be under way around a roll-over. */
+  private readonly writers = new Map<number, Promise<FileHandle>>();
   private position: DataLogPosition;
 
   /** `committed` is the tail recorded by the last store commit: anything past it is garbage. */
@@ -141,8 +142,8 @@ export class DataLog {
   async close(): Promise<void> {
     for (const fd of this.readFds.values()) closeSync(fd);
     this.readFds.clear();
-    await this.writer?.handle.close();
-    this.writer = null;
+    for (const writer of this.writers.values()) await (await writer).close();
+    this.writers.clear();
   }
 
   private readFd(segment: number): number {
@@ -154,9 +155,23 @@ export class DataLog {
     return fd;
   }
 
-  private async writerFor(segment: number): Promise<FileHandle> {
-    if (this.writer?.segment === segment) return this.writer.handle;
-    await this.writer?.handle.close();
+  private writerFor(segment: number): Promise<FileHandle> {
+    let writer = this.writers.get(segment);
+    if (!writer) {
+      writer = this.openWriter(segment);
+      this.writers.set(segment, writer);
+      // Segments two behind the newest take no more writes (batches in flight are far smaller).
+      for (const [old, handle] of this.writers) {
+        if (old < segment - 1) {
+          this.writers.delete(old);
+          void handle.then((h) => h.close()).catch(() => {});
+        }
+      }
+    }
+    return writer;
+  }
+
+  private async openWriter(segment: number): Promise<FileHandle> {
     const path = segmentFile(this.dir, segment);
     const handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_DSYNC, 0o600);
     await writeAll(handle, [headerFor(segment)], 0);
@@ -167,7 +182,6 @@ export class DataLog {
     } finally {
       closeSync(dirFd);
     }
-    this.writer = { segment, handle };
     return handle;
   }
 }

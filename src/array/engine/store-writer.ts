@@ -4,10 +4,13 @@
 
 import { COMPACT_LIVE_RATIO_MAX, DATA_SEGMENT_BYTES } from '../../constants.js';
 import type { BlockStore, PreparedBlock } from './block-store.js';
+import type { BlockLocation } from './data-log.js';
 import type { PreparePool } from './prepare-pool.js';
 
 /** Map entries of a dead layer removed per store transaction (bounds one transaction's size). */
 const GC_ENTRIES_PER_TRANSACTION = 20_000;
+/** Destage batches whose data write or transaction may be under way at once. */
+const DESTAGE_BATCHES_IN_FLIGHT = 3;
 /** Blocks moved per compaction transaction. */
 const COMPACT_BLOCKS_PER_TRANSACTION = 2048;
 
@@ -90,27 +93,63 @@ export class StoreWriter {
       const pending = new Map<string, { batch: number; index: number }>();
       const freshIdsByBatch: number[][] = [];
       const commits: Promise<void>[] = [];
+      let previousQueued: Promise<void> = Promise.resolve();
       for (const [batchIndex, batch] of batches.entries()) {
         const planned = this.plan(batch.items, await batch.preparing, batchIndex, pending);
         const locations = this.store.data.reserve(planned.fresh.map((b) => b.stored.length));
-        await this.store.data.write(
+        const written = this.store.data.write(
           locations,
           planned.fresh.map((b) => b.stored),
         );
-        const committed = this.store.transact(() => {
-          freshIdsByBatch[batchIndex] = planned.fresh.map((block, i) =>
-            this.store.addBlock(block, locations[i]!),
-          );
-          this.mapPlanned(planned.steps, freshIdsByBatch);
-          for (const id of freshIdsByBatch[batchIndex]!) this.store.releaseIfUnused(id);
-          if (batch.appliedLsn !== undefined) this.store.state.appliedLsn = batch.appliedLsn;
+        // Data writes of several batches overlap; transactions are queued strictly in batch order,
+        // each only once its own data is durable.
+        let markQueued!: () => void;
+        const queued = new Promise<void>((resolve) => {
+          markQueued = resolve;
         });
-        commits.push(committed.then(batch.onCommitted));
-        // Two transactions in flight at most: enough to overlap, bounded memory.
-        if (commits.length >= 2) await commits[commits.length - 2];
+        const waitForPrevious = previousQueued;
+        const committed = (async () => {
+          try {
+            await written;
+            await waitForPrevious;
+          } catch (error) {
+            markQueued();
+            throw error;
+          }
+          const commit = this.store.transact(() => {
+            freshIdsByBatch[batchIndex] = this.addFresh(planned, locations, batchIndex);
+            this.mapPlanned(planned.steps, freshIdsByBatch);
+            for (const id of freshIdsByBatch[batchIndex]!) this.store.releaseIfUnused(id);
+            if (batch.appliedLsn !== undefined) this.store.state.appliedLsn = batch.appliedLsn;
+          });
+          markQueued();
+          await commit;
+          batch.onCommitted();
+        })();
+        previousQueued = queued;
+        commits.push(committed);
+        // A few batches in flight at most: enough to overlap, bounded memory.
+        if (commits.length >= DESTAGE_BATCHES_IN_FLIGHT)
+          await commits[commits.length - DESTAGE_BATCHES_IN_FLIGHT];
       }
       await Promise.all(commits);
     });
+  }
+
+  /** Records this batch's new blocks with the references the batch gives them: one write each. */
+  private addFresh(
+    planned: { steps: PlannedStep[]; fresh: PreparedBlock[] },
+    locations: BlockLocation[],
+    batchIndex: number,
+  ) {
+    const uses = new Array<number>(planned.fresh.length).fill(0);
+    for (const step of planned.steps) {
+      if (step.fresh?.batch !== batchIndex || this.layers.hasParent(step.item.layerId) === undefined)
+        continue;
+      uses[step.fresh.index]!++;
+      step.referenced = true;
+    }
+    return planned.fresh.map((block, i) => this.store.addBlock(block, locations[i]!, uses[i]));
   }
 
   /** Decides for each item which block it maps to: existing, new in an earlier batch, or new here. */
