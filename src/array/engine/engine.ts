@@ -42,6 +42,8 @@ export interface EngineStats {
   appliedLsn: number;
   durableLsn: number;
   journalLiveBytes: number;
+  /** Why the last destage failed (it is retried), or null. */
+  lastDestageError: string | null;
 }
 
 /** Sizes tests shrink to exercise segment roll-over and compaction quickly. */
@@ -56,6 +58,7 @@ export class BlockEngine {
   private destaging: Promise<void> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private lastWriteMs = 0;
+  private lastDestageError: Error | null = null;
   private readonly maintenance: Maintenance;
   private closed = false;
   private readonly spaceWaiters: Array<() => void> = [];
@@ -252,10 +255,22 @@ export class BlockEngine {
   /** Moves everything durable in the journal into the block store (also used before shutdown). */
   destageNow(): Promise<void> {
     if (!this.destaging) {
-      this.destaging = this.destage().finally(() => {
-        this.destaging = null;
-        if (!this.overlay.isEmpty && !this.closed) this.scheduleDestage(DESTAGE_IDLE_MS);
-      });
+      this.destaging = this.destage()
+        .then(() => {
+          this.lastDestageError = null;
+        })
+        .catch((error: unknown) => {
+          // The data is safe in the journal; keep it there and try again later (disk full, I/O
+          // error). Writers wait once the overlay is full.
+          this.lastDestageError = error instanceof Error ? error : new Error(String(error));
+          throw this.lastDestageError;
+        })
+        .finally(() => {
+          this.destaging = null;
+          if (!this.overlay.isEmpty && !this.closed) this.scheduleDestage(DESTAGE_IDLE_MS);
+        });
+      // Background callers use `void destageNow()`; a failure is reported through stats().
+      this.destaging.catch(() => {});
     }
     return this.destaging;
   }
@@ -268,6 +283,7 @@ export class BlockEngine {
       appliedLsn: this.store.state.appliedLsn,
       durableLsn: this.journal.durableLsn,
       journalLiveBytes: this.journal.liveBytes(),
+      lastDestageError: this.lastDestageError?.message ?? null,
     };
   }
 

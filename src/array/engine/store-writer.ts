@@ -127,6 +127,7 @@ export class StoreWriter {
           batch.onCommitted();
         })();
         previousQueued = queued;
+        committed.catch(() => {}); // observed by Promise.all below; never an unhandled rejection
         commits.push(committed);
         // A few batches in flight at most: enough to overlap, bounded memory.
         if (commits.length >= DESTAGE_BATCHES_IN_FLIGHT)
