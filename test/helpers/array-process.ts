@@ -127,14 +127,28 @@ export function restCall(
   port: number,
   method: string,
   path: string,
-  options: { headers?: Record<string, string>; body?: unknown; rawBody?: string } = {},
+  options: {
+    headers?: Record<string, string>;
+    body?: unknown;
+    rawBody?: string;
+    /** Own connection, no keep-alive pool: for requests the server may answer by closing it. */
+    freshConnection?: boolean;
+  } = {},
 ): Promise<RestResponse> {
   const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (payload !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
   return new Promise((resolveCall, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method, path, headers, rejectUnauthorized: false },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers,
+        rejectUnauthorized: false,
+        ...(options.freshConnection ? { agent: false } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -67,3 +67,29 @@ export async function sha256File(path: string): Promise<string> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
+
+/**
+ * fio 4 KiB random writes at QD32 over `uri` (64 MiB), then a crc32c verify pass; asserts no error,
+ * every write issued and the data read back.
+ */
+export async function fioVerify(cwd: string, uri: string): Promise<void> {
+  const args = [
+    '--name=tandem-verify',
+    '--ioengine=nbd',
+    `--uri=${uri}`,
+    '--rw=randwrite',
+    '--bs=4k',
+    '--iodepth=32',
+    '--size=64m',
+    '--verify=crc32c',
+    '--do_verify=1',
+    '--verify_state_save=0', // else fio leaves a .state file in its working directory
+    '--output-format=json',
+  ];
+  const output = await runOk(cwd, 'fio', args, 300_000);
+  // The nbd engine prints "fio: connected to NBD server ..." before the JSON report.
+  const [job] = JSON.parse(output.slice(output.indexOf('{'))).jobs;
+  assert.equal(job.error, 0);
+  assert.equal(job.write.total_ios, (64 * MiB) / 4096);
+  assert.ok(job.read.total_ios > 0, 'the verify pass read the data back');
+}

@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type ArrayProcess, makeTempDir, restSession, startArrayProcess } from '../helpers/array-process.js';
-import { run, runOk, sha256File, writeRandomFile } from '../helpers/clients.js';
+import { fioVerify, run, runOk, sha256File, writeRandomFile } from '../helpers/clients.js';
 
 const MiB = 1024 * 1024;
 let array: ArrayProcess;
@@ -70,28 +70,7 @@ test('array nbd: qemu-img convert into a volume, then qemu-img compare finds it 
 });
 
 test('array nbd: fio randwrite QD32 with crc32c verify passes on a volume', async () => {
-  const output = await runOk(
-    dir.path,
-    'fio',
-    [
-      '--name=tandem-array-verify',
-      '--ioengine=nbd',
-      `--uri=${base}/fiovol`,
-      '--rw=randwrite',
-      '--bs=4k',
-      '--iodepth=32',
-      '--size=64m',
-      '--verify=crc32c',
-      '--do_verify=1',
-      '--verify_state_save=0',
-      '--output-format=json',
-    ],
-    300_000,
-  );
-  const [job] = JSON.parse(output.slice(output.indexOf('{'))).jobs;
-  assert.equal(job.error, 0);
-  assert.equal(job.write.total_ios, (64 * MiB) / 4096);
-  assert.ok(job.read.total_ios > 0, 'the verify pass read the data back');
+  await fioVerify(dir.path, `${base}/fiovol`);
 });
 
 test('array nbd: a volume not connected to any host is not exported', async () => {

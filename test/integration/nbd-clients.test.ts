@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type NbdServer, startNbdServer } from '../../src/array/nbd/server.js';
-import { run as runIn, runOk as runOkIn, sha256File, TOOLS, writeRandomFile } from '../helpers/clients.js';
+import {
+  fioVerify,
+  run as runIn,
+  runOk as runOkIn,
+  sha256File,
+  TOOLS,
+  writeRandomFile,
+} from '../helpers/clients.js';
 import { MemoryCatalog, MemoryDevice } from '../helpers/memory-device.js';
 
 const run = (file: string, args: string[], timeoutMs?: number) =>
@@ -103,26 +110,7 @@ test('nbd clients: qemu-img convert into the export, then qemu-img compare finds
 });
 
 test('nbd clients: fio randwrite QD32 with crc32c verify passes', async () => {
-  const args = [
-    '--name=tandem-verify',
-    '--ioengine=nbd',
-    `--uri=${base}/fio`,
-    '--rw=randwrite',
-    '--bs=4k',
-    '--iodepth=32',
-    '--size=64m',
-    '--verify=crc32c',
-    '--do_verify=1',
-    '--verify_state_save=0', // else fio leaves a .state file in its working directory
-    '--output-format=json',
-  ];
-  const output = await runOk('fio', args, 300_000);
-  // The nbd engine prints "fio: connected to NBD server ..." before the JSON report.
-  const report = JSON.parse(output.slice(output.indexOf('{')));
-  const [job] = report.jobs;
-  assert.equal(job.error, 0);
-  assert.equal(job.write.total_ios, (64 * MiB) / 4096);
-  assert.ok(job.read.total_ios > 0, 'the verify pass read the data back');
+  await fioVerify(dir, `${base}/fio`);
 });
 
 test('nbd clients: writing into a read-only export fails', async () => {

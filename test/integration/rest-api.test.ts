@@ -3,7 +3,6 @@
 // §6, §7). One array process serves the whole file; each scenario uses its own object names.
 
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { after, before, test } from 'node:test';
 import {
   type ArrayProcess,
@@ -81,33 +80,7 @@ function freshCall(
   path: string,
   headers: Record<string, string> = {},
 ): Promise<RestResponse> {
-  return new Promise((resolveCall, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: array.restPort,
-        method,
-        path,
-        headers,
-        agent: false,
-        rejectUnauthorized: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = text;
-          try {
-            body = text ? JSON.parse(text) : undefined;
-          } catch {}
-          resolveCall({ status: res.statusCode ?? 0, headers: res.headers, body });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  return restCall(array.restPort, method, path, { headers, freshConnection: true });
 }
 
 function q(text: string): string {
