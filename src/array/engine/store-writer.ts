@@ -117,9 +117,10 @@ export class StoreWriter {
             throw error;
           }
           const commit = this.store.transact(() => {
-            freshIdsByBatch[batchIndex] = this.addFresh(planned, locations, batchIndex);
+            const { ids, unused } = this.addFresh(planned, locations, batchIndex);
+            freshIdsByBatch[batchIndex] = ids;
             this.mapPlanned(planned.steps, freshIdsByBatch);
-            for (const id of freshIdsByBatch[batchIndex]!) this.store.releaseIfUnused(id);
+            for (const id of unused) this.store.releaseIfUnused(id);
             if (batch.appliedLsn !== undefined) this.store.state.appliedLsn = batch.appliedLsn;
           });
           markQueued();
@@ -150,7 +151,9 @@ export class StoreWriter {
       uses[step.fresh.index]!++;
       step.referenced = true;
     }
-    return planned.fresh.map((block, i) => this.store.addBlock(block, locations[i]!, uses[i]));
+    const ids = planned.fresh.map((block, i) => this.store.addBlock(block, locations[i]!, uses[i]));
+    // Only blocks whose every mapping went to a released layer end up unreferenced.
+    return { ids, unused: ids.filter((_, i) => uses[i] === 0) };
   }
 
   /** Decides for each item which block it maps to: existing, new in an earlier batch, or new here. */
@@ -186,7 +189,8 @@ export class StoreWriter {
       const hasParent = this.layers.hasParent(step.item.layerId);
       if (hasParent === undefined) continue;
       let blockId = step.fresh ? freshIdsByBatch[step.fresh.batch]![step.fresh.index]! : step.existing!;
-      if (step.prepared && !this.store.hasBlock(blockId)) {
+      // A block recorded in this very transaction exists; only older ones may have been freed.
+      if (step.prepared && !step.referenced && !this.store.hasBlock(blockId)) {
         // The block planned against was freed by a transaction that committed after planning
         // (content one write stopped using and another started using): store the content here.
         blockId =
