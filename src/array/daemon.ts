@@ -3,7 +3,8 @@
 
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, statfs, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino, { type Logger } from 'pino';
@@ -84,9 +85,39 @@ async function ensureTls(
   }
 }
 
+/**
+ * One daemon per data directory: a second one would interleave two journals in the same files.
+ * A pid file left by a killed daemon is taken over (its process is gone).
+ */
+async function claimDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const path = join(dataDir, 'daemon.pid');
+  const previous = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+  if (Number.isInteger(previous) && previous !== process.pid && processAlive(previous)) {
+    throw new Error(`another array daemon (pid ${previous}) is using ${dataDir}; stop it first`);
+  }
+  await writeFile(path, `${process.pid}\n`);
+  return () => rm(path, { force: true });
+}
+
+/** Whether `pid` is a running process (an exited one waiting to be reaped does not count). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc: trust kill(0)
+  }
+}
+
 export async function startArrayDaemon(options: ArrayDaemonOptions): Promise<RunningArray> {
   const logger = options.logger ?? pino({ name: `array:${options.name}` });
   await mkdir(options.dataDir, { recursive: true });
+  const releaseDataDir = await claimDataDir(options.dataDir);
   const apiToken = await ensureApiToken(options.dataDir);
   const tls =
     options.tlsCertPath && options.tlsKeyPath
@@ -125,6 +156,7 @@ export async function startArrayDaemon(options: ArrayDaemonOptions): Promise<Run
       await rest.close();
       await nbd?.close();
       await array.close();
+      await releaseDataDir();
       logger.info({ array: array.name }, 'array stopped');
     })();
     return stopping;

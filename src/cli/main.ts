@@ -32,8 +32,9 @@ array
 On first start DIR is initialised: an API token for user pureuser is written to DIR/api-token
 (mode 0600) and a self-signed certificate to DIR/tls/. Log in as Pure's clients do:
   curl -sk -X POST -H "api-token: $(cat DIR/api-token)" -D - https://127.0.0.1:8443/api/2.38/login
-Every acknowledged write is durable (journal + fdatasync): SIGKILL loses none.
-A volume is exported over NBD (export name = volume name) while it is connected to a host.`,
+Every acknowledged write is durable (O_DSYNC journal): SIGKILL loses none.
+A volume is exported over NBD (export name = volume name) while it is connected to a host.
+Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal errors.`,
   )
   .action(
     async (options: {
