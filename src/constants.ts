@@ -9,6 +9,8 @@ export const VOLUME_PROVISIONED_MAX_BYTES = 4 * 1024 ** 5;
 
 /** Journal segment size: large enough that segment switches are rare, small enough to recycle quickly. */
 export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Journal records are encoded into buffers of this size (overlay entries point into them). */
+export const JOURNAL_CHUNK_BYTES = 1024 * 1024;
 /** Upper bound on bytes gathered into one journal write + fdatasync (group commit). */
 export const JOURNAL_BATCH_MAX_BYTES = 8 * 1024 * 1024;
 /** Journal batch writes in flight at once (O_DSYNC): the disk completes several flushes in parallel. */
@@ -60,3 +62,19 @@ export const NBD_OPTION_MAX_BYTES = 64 * 1024;
 
 /** Performance counters are kept as 1-second buckets for this many seconds. */
 export const PERF_HISTORY_SECONDS = 300;
+
+// Engine and object bookkeeping bounds.
+/** Longest run of adjacent blocks fetched with one read (1 MiB of raw blocks). */
+export const READ_RUN_BLOCKS_MAX = 256;
+/** Zero ranges up to this many blocks are tracked per block; larger ones as one range. */
+export const ZERO_RANGE_PER_BLOCK_MAX = 256;
+/** Map entries of a dead layer removed per store transaction (bounds one transaction's size). */
+export const GC_ENTRIES_PER_TRANSACTION = 20_000;
+/** Destage batches whose data write or transaction may be under way at once. */
+export const DESTAGE_BATCHES_IN_FLIGHT = 3;
+/** Blocks moved per compaction transaction. */
+export const COMPACT_BLOCKS_PER_TRANSACTION = 2048;
+/** Space views are recomputed at most this often: the walk costs time per mapped block. */
+export const SPACE_CACHE_MS = 2000;
+/** How often destroyed objects past their eradication delay are swept. */
+export const ERADICATION_SWEEP_MS = 60_000;

@@ -1,6 +1,7 @@
 // One storage array: the block engine, its objects, counters and what it exports. Protocol servers
 // (REST, NBD) are started around it by the daemon.
 
+import { ERADICATION_SWEEP_MS } from '../constants.js';
 import { BlockEngine } from './engine/engine.js';
 import { ArrayState } from './objects/array-state.js';
 import { ArrayExports } from './objects/exports.js';
@@ -8,9 +9,6 @@ import { HostService } from './objects/hosts.js';
 import { PerfRegistry } from './objects/perf.js';
 import { SpaceCalculator } from './objects/space.js';
 import { VolumeService } from './objects/volumes.js';
-
-/** How often destroyed objects past their eradication delay are swept. */
-const ERADICATION_SWEEP_MS = 60_000;
 
 export class StorageArray {
   readonly volumes: VolumeService;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { compressSync, uncompressSync } from 'lz4-napi';
-import { BLOCK_BYTES } from '../../constants.js';
+import { BLOCK_BYTES, READ_RUN_BLOCKS_MAX } from '../../constants.js';
 import { IoError } from './block-device.js';
 import { type BlockLocation, DATA_SEGMENT_HEADER_BYTES, DataLog } from './data-log.js';
 
@@ -86,9 +86,6 @@ export interface BlockRead {
   fromByte: number;
   toByte: number;
 }
-
-/** Longest run of adjacent blocks fetched with one read (1 MiB of raw blocks). */
-const READ_RUN_BLOCKS_MAX = 256;
 
 interface BlockRef {
   refcount: number;

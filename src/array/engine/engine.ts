@@ -13,6 +13,7 @@ import {
   DESTAGE_WORKERS,
   JOURNAL_LIVE_TRIGGER_BYTES,
   OVERLAY_MAX_BYTES,
+  ZERO_RANGE_PER_BLOCK_MAX,
 } from '../../constants.js';
 import { NodeDiskDir } from '../../platform/disk.js';
 import { type BlockRead, BlockStore } from './block-store.js';
@@ -24,8 +25,6 @@ import { Overlay, type OverlayBlock } from './overlay.js';
 import { PreparePool } from './prepare-pool.js';
 import { type DestageItem, StoreWriter } from './store-writer.js';
 
-/** Zero ranges up to this many blocks are tracked per block; larger ones as one range. */
-const ZERO_RANGE_PER_BLOCK_MAX = 256;
 const ZERO_BLOCK = Buffer.alloc(BLOCK_BYTES);
 
 export type { LayerRecord } from './layer-table.js';

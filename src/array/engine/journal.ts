@@ -5,6 +5,7 @@
 
 import {
   JOURNAL_BATCH_MAX_BYTES,
+  JOURNAL_CHUNK_BYTES,
   JOURNAL_RESTART_LSN_GAP,
   JOURNAL_SEGMENT_BYTES,
   JOURNAL_WRITES_INFLIGHT_MAX,
@@ -19,7 +20,6 @@ import {
   type RecordTypeValue,
 } from './journal-record.js';
 
-const CHUNK_BYTES = 1024 * 1024;
 const SEGMENT_PREFIX = 'seg-';
 const SPARE_PREFIX = 'spare-';
 
@@ -66,7 +66,7 @@ function newBatch(segmentSeq: number, offsetBytes: number): Batch {
 export class Journal {
   private nextLsnValue: number;
   private durableLsnValue: number;
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private chunk = Buffer.allocUnsafe(JOURNAL_CHUNK_BYTES);
   private chunkUsed = 0;
   private open: Batch;
   private readonly sealed: Batch[] = [];
@@ -194,7 +194,7 @@ export class Journal {
     const recordBytes = RECORD_HEADER_BYTES + payloadBytes;
     this.reserveBatchSpace(recordBytes);
     if (this.chunkUsed + recordBytes > this.chunk.length) {
-      this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, recordBytes));
+      this.chunk = Buffer.allocUnsafe(Math.max(JOURNAL_CHUNK_BYTES, recordBytes));
       this.chunkUsed = 0;
     }
     const lsn = this.nextLsnValue++;

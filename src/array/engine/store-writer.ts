@@ -2,17 +2,16 @@
 // releasing dead layers, and compacting the data log. One operation at a time (they all read
 // refcounts and the hash index outside their transaction, so they must not interleave).
 
-import { COMPACT_LIVE_RATIO_MAX, DATA_SEGMENT_BYTES } from '../../constants.js';
+import {
+  COMPACT_BLOCKS_PER_TRANSACTION,
+  COMPACT_LIVE_RATIO_MAX,
+  DATA_SEGMENT_BYTES,
+  DESTAGE_BATCHES_IN_FLIGHT,
+  GC_ENTRIES_PER_TRANSACTION,
+} from '../../constants.js';
 import type { BlockStore, PreparedBlock } from './block-store.js';
 import type { BlockLocation } from './data-log.js';
 import type { PreparePool } from './prepare-pool.js';
-
-/** Map entries of a dead layer removed per store transaction (bounds one transaction's size). */
-const GC_ENTRIES_PER_TRANSACTION = 20_000;
-/** Destage batches whose data write or transaction may be under way at once. */
-const DESTAGE_BATCHES_IN_FLIGHT = 3;
-/** Blocks moved per compaction transaction. */
-const COMPACT_BLOCKS_PER_TRANSACTION = 2048;
 
 export interface DestageItem {
   layerId: number;

@@ -9,7 +9,7 @@
 //   thin_provisioning fraction of provisioned space never written
 //   total_reduction   provisioned / proportional physical share
 
-import { BLOCK_BYTES } from '../../constants.js';
+import { BLOCK_BYTES, SPACE_CACHE_MS } from '../../constants.js';
 import type { ArrayState } from './array-state.js';
 import type { SnapshotRecord, VolumeRecord } from './model.js';
 
@@ -28,8 +28,6 @@ export interface SpaceView {
   total_used: number;
   footprint: number;
 }
-
-const CACHE_MS = 2000;
 
 interface LayerUsage {
   /** stored bytes of blocks referenced only here */
@@ -55,7 +53,7 @@ export class SpaceCalculator {
 
   private compute() {
     const now = Date.now();
-    if (this.cache && now - this.cache.atMs < CACHE_MS) return this.cache;
+    if (this.cache && now - this.cache.atMs < SPACE_CACHE_MS) return this.cache;
     const usage = new Map<number, LayerUsage>();
     const volumes = new Map<string, SpaceView>();
     let sumUnique = 0;
