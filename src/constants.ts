@@ -11,6 +11,8 @@ export const VOLUME_PROVISIONED_MAX_BYTES = 4 * 1024 ** 5;
 export const JOURNAL_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Journal records are encoded into buffers of this size (overlay entries point into them). */
 export const JOURNAL_CHUNK_BYTES = 1024 * 1024;
+/** Journal chunks kept for reuse once destaged (bounded memory; reuse avoids GC churn). */
+export const JOURNAL_SPARE_CHUNKS_MAX = 256;
 /** Upper bound on bytes gathered into one journal write + fdatasync (group commit). */
 export const JOURNAL_BATCH_MAX_BYTES = 8 * 1024 * 1024;
 /** Journal batch writes in flight at once (O_DSYNC): the disk completes several flushes in parallel. */
@@ -24,6 +26,15 @@ export const JOURNAL_RESTART_LSN_GAP = 2 ** 24;
 export const OVERLAY_MAX_BYTES = 512 * 1024 * 1024;
 /** Blocks moved from the journal overlay into the block store in one store transaction. */
 export const DESTAGE_BATCH_BLOCKS = 1024;
+/**
+ * The block index lives in memory and logs each store transaction; past this many log bytes the
+ * whole index is written to a checkpoint and the log starts over (bounds replay time at start).
+ */
+export const INDEX_LOG_CHECKPOINT_BYTES = 256 * 1024 * 1024;
+/** Shards of the block index's big maps: one V8 Map holds at most 2^24 entries. */
+export const INDEX_SHARDS = 16;
+/** A layer's map is kept in chunks of this many blocks, so ranges cost what they hold. */
+export const INDEX_MAP_CHUNK_BLOCKS = 4096;
 /** Data log segment size: the unit of space reclaim (a mostly-dead segment is compacted away). */
 export const DATA_SEGMENT_BYTES = 256 * 1024 * 1024;
 /** A sealed data segment is compacted once no more than this fraction of it is live. */

@@ -1,32 +1,30 @@
-// The block store: the index of destaged data in LMDB (crash-safe copy-on-write B-tree), the
-// bytes in the append-only data log (data-log.ts).
-//   layer map      (layerId, blockIndex) -> blockId     0 = explicit zero block (shadows parents)
-//   block refs     blockId -> refcount, location, length, flags, crc32, sha256 (BlockRef below)
-//   hash index     sha256 -> blockId                    dedup: identical blocks are stored once
-//   meta           string keys -> msgpack values        engine state and array objects
-// Writes happen only inside transaction callbacks queued through `transact`, so LMDB commits stay
-// in the order the engine queued them.
+// The block store: the index of destaged data, kept in memory and made durable by an index log
+// (index-log.ts), and the bytes themselves in the append-only data log (data-log.ts).
+//   layer map   (layerId, blockIndex) -> blockId   0 = explicit zero block (shadows parents)
+//   block refs  blockId -> refcount, location, length, lz4 flag, crc32, sha256 (BlockRef)
+//   hash index  sha256 -> blockId                  dedup: identical blocks are stored once
+//   meta        an LMDB database: string keys -> msgpack values (array objects, layer records)
+// Index changes happen only inside `transact` callbacks; each transaction is one log record, so
+// after a crash the index is exactly as of some transaction, never between two.
+// Memory: about 250 bytes per unique block and per mapped block (about 64 MiB per GiB of
+// unique data written); see docs/space-accounting.md.
 
 import { hash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import { compressSync, uncompressSync } from 'lz4-napi';
-import { BLOCK_BYTES, READ_RUN_BLOCKS_MAX } from '../../constants.js';
+import { BLOCK_BYTES, INDEX_LOG_CHECKPOINT_BYTES, READ_RUN_BLOCKS_MAX } from '../../constants.js';
 import { IoError } from './block-device.js';
 import { type BlockLocation, DATA_SEGMENT_HEADER_BYTES, DataLog } from './data-log.js';
+import { IndexLog } from './index-log.js';
+import { LayerMap, ShardedMap, shardOfNumber, shardOfString } from './index-maps.js';
+import { type BlockRef, IndexOpWriter, readIndexOps } from './index-ops.js';
 
 const ZERO_BLOCK_ID = 0;
-const MAP_KEY_BYTES = 10;
-
-/**
- * Block reference record (56 bytes):
- *   0 refcount u32 | 4 stored length u31 + lz4 flag (top bit) | 8 segment u32 | 12 offset u48
- *  18 reserved u16 | 20 crc32 of stored bytes u32 | 24 sha256 of the block (32 bytes)
- */
-const REF_BYTES = 56;
-const LZ4_FLAG = 0x8000_0000;
+/** Checkpoint bodies are cut at about this size. */
+const CHECKPOINT_PART_BYTES = 4 * 1024 * 1024;
 
 export interface PreparedBlock {
   contentHash: Buffer;
@@ -61,23 +59,6 @@ export interface StoreState {
   segmentLiveBytes: Record<number, number>;
 }
 
-export function mapKey(layerId: number, blockIndex: number): Buffer {
-  const key = Buffer.allocUnsafe(MAP_KEY_BYTES);
-  key.writeUInt32BE(layerId, 0);
-  key.writeUIntBE(blockIndex, 4, 6);
-  return key;
-}
-
-export function decodeMapKey(key: Buffer): { layerId: number; blockIndex: number } {
-  return { layerId: key.readUInt32BE(0), blockIndex: key.readUIntBE(4, 6) };
-}
-
-function idKey(blockId: number): Buffer {
-  const key = Buffer.allocUnsafe(6);
-  key.writeUIntBE(blockId, 0, 6);
-  return key;
-}
-
 /** One block (or part of it) to copy out of the store. */
 export interface BlockRead {
   blockId: number;
@@ -87,60 +68,48 @@ export interface BlockRead {
   toByte: number;
 }
 
-interface BlockRef {
-  refcount: number;
-  length: number;
-  compressed: boolean;
-  location: BlockLocation;
-  crc: number;
-  contentHash: Buffer;
-}
-
-function decodeRef(value: Buffer): BlockRef {
-  const lengthAndFlag = value.readUInt32BE(4);
-  return {
-    refcount: value.readUInt32BE(0),
-    length: lengthAndFlag & ~LZ4_FLAG,
-    compressed: (lengthAndFlag & LZ4_FLAG) !== 0,
-    location: { segment: value.readUInt32BE(8), offsetBytes: value.readUIntBE(12, 6) },
-    crc: value.readUInt32BE(20),
-    contentHash: value.subarray(24, 56),
-  };
-}
-
-function encodeRef(ref: BlockRef): Buffer {
-  const value = Buffer.alloc(REF_BYTES);
-  value.writeUInt32BE(ref.refcount, 0);
-  value.writeUInt32BE((ref.length | (ref.compressed ? LZ4_FLAG : 0)) >>> 0, 4);
-  value.writeUInt32BE(ref.location.segment, 8);
-  value.writeUIntBE(ref.location.offsetBytes, 12, 6);
-  value.writeUInt32BE(ref.crc, 20);
-  ref.contentHash.copy(value, 24);
-  return value;
-}
-
 export class BlockStore {
   readonly root: RootDatabase;
   readonly data: DataLog;
-  private readonly map: Database<Buffer, Buffer>;
-  private readonly refs: Database<Buffer, Buffer>;
-  private readonly hashes: Database<Buffer, Buffer>;
   readonly meta: Database<unknown, string>;
   readonly state: StoreState;
-  private readonly lookupKey = Buffer.allocUnsafe(MAP_KEY_BYTES);
-  private readonly idLookupKey = Buffer.allocUnsafe(6);
+  private readonly layerMaps = new Map<number, LayerMap>();
+  private readonly refs = new ShardedMap<number, BlockRef>(shardOfNumber);
+  private readonly hashes = new ShardedMap<string, number>(shardOfString);
+  private readonly index: IndexLog;
+  private readonly ops = new IndexOpWriter();
+  private inTransaction = false;
 
   constructor(dir: string, dataSegmentBytes?: number) {
+    if (existsSync(join(dir, 'index', 'data.mdb')))
+      throw new Error(
+        `${dir} holds a block store of format 1 (block index in LMDB), which this version does not read; start with a new data directory`,
+      );
     mkdirSync(join(dir, 'data'), { recursive: true });
+    mkdirSync(join(dir, 'block-index'), { recursive: true });
     // overlappingSync: commits do not wait for their fsync (it runs behind, crash-safe by design);
     // callers that need durability await `flushed()`.
-    this.root = open({ path: join(dir, 'index'), overlappingSync: true, noMemInit: true, pageSize: 4096 });
-    const binary = { keyEncoding: 'binary', encoding: 'binary' } as const;
-    this.map = this.root.openDB<Buffer, Buffer>({ name: 'layer-map', ...binary });
-    this.refs = this.root.openDB<Buffer, Buffer>({ name: 'block-refs', ...binary });
-    this.hashes = this.root.openDB<Buffer, Buffer>({ name: 'hash-index', ...binary });
+    this.root = open({ path: join(dir, 'meta'), overlappingSync: true, noMemInit: true });
     this.meta = this.root.openDB<unknown, string>({ name: 'meta' });
-    const saved = this.meta.get('engine-state') as StoreState | undefined;
+    let saved: StoreState | undefined;
+    this.index = IndexLog.open(join(dir, 'block-index'), (body) =>
+      readIndexOps(body, {
+        mapSet: (layerId, blockIndex, blockId) => this.layerMap(layerId).set(blockIndex, blockId),
+        mapDelete: (layerId, blockIndex) => this.mapDelete(layerId, blockIndex),
+        refPut: (blockId, ref) => {
+          this.refs.set(blockId, ref);
+          this.hashes.set(ref.hash, blockId);
+        },
+        refCount: (blockId, refcount) => {
+          const ref = this.refs.get(blockId);
+          if (ref) ref.refcount = refcount;
+        },
+        refDelete: (blockId) => this.forgetRef(blockId),
+        state: (json) => {
+          saved = JSON.parse(json) as StoreState;
+        },
+      }),
+    );
     this.state = saved ?? {
       appliedLsn: 0,
       nextBlockId: 1,
@@ -151,38 +120,77 @@ export class BlockStore {
       dataTailBytes: DATA_SEGMENT_HEADER_BYTES,
       segmentLiveBytes: {},
     };
+    // Layer ids are handed out before the records naming them are committed to meta.
+    const nextLayerId = this.meta.get('next-layer-id') as number | undefined;
+    if (nextLayerId !== undefined && nextLayerId > this.state.nextLayerId)
+      this.state.nextLayerId = nextLayerId;
     const committedTail = { segment: this.state.dataSegment, tailBytes: this.state.dataTailBytes };
     this.data = new DataLog(join(dir, 'data'), committedTail, dataSegmentBytes);
   }
 
-  /** Queues `fn` to run inside the next write transaction; resolves once it is committed (visible). */
+  /** Runs `fn` as one index transaction: visible when this returns, durable after `flushed()`. */
   async transact(fn: () => void): Promise<void> {
-    await this.root.transaction(() => {
+    if (this.inTransaction) throw new Error('store transactions do not nest');
+    this.inTransaction = true;
+    try {
       fn();
       const tail = this.data.tail;
       this.state.dataSegment = tail.segment;
       this.state.dataTailBytes = tail.tailBytes;
-      this.meta.put('engine-state', { ...this.state, segmentLiveBytes: { ...this.state.segmentLiveBytes } });
+      this.ops.state(JSON.stringify(this.state));
+      this.index.append(this.ops.take());
+    } finally {
+      this.inTransaction = false;
+    }
+    if (this.index.logBytes >= INDEX_LOG_CHECKPOINT_BYTES) this.checkpoint();
+  }
+
+  /** Commits meta writes (undefined = delete) in one LMDB transaction; durable after `flushed()`. */
+  async transactMeta(writes: Map<string, unknown>): Promise<void> {
+    await this.root.transaction(() => {
+      for (const [key, value] of writes) {
+        if (value === undefined) this.meta.remove(key);
+        else this.meta.put(key, value);
+      }
+      this.meta.put('next-layer-id', this.state.nextLayerId);
     });
   }
 
-  /** Resolves when every committed transaction is on stable storage. */
+  /** Resolves when every committed transaction (index and meta) is on stable storage. */
   async flushed(): Promise<void> {
-    await this.root.flushed;
+    await Promise.all([this.root.flushed, this.index.sync()]);
+  }
+
+  /** Writes the whole index as a checkpoint and starts an empty log. */
+  checkpoint(): void {
+    this.index.checkpoint((emit) => {
+      const writer = new IndexOpWriter();
+      const cut = () => {
+        if (writer.length >= CHECKPOINT_PART_BYTES) emit(writer.take());
+      };
+      for (const [blockId, ref] of this.refs.entries()) {
+        writer.refPut(blockId, ref);
+        cut();
+      }
+      for (const [layerId, map] of this.layerMaps) {
+        for (const [blockIndex, blockId] of map.range(0, 2 ** 48 - 1)) {
+          writer.mapSet(layerId, blockIndex, blockId);
+          cut();
+        }
+      }
+      writer.state(JSON.stringify(this.state));
+      emit(writer.take());
+    });
   }
 
   /** blockId mapped at (layer, block) in this layer only; undefined when the layer has no entry. */
   lookup(layerId: number, blockIndex: number): number | undefined {
-    this.lookupKey.writeUInt32BE(layerId, 0);
-    this.lookupKey.writeUIntBE(blockIndex, 4, 6);
-    const value = this.map.getBinaryFast(this.lookupKey);
-    return value ? value.readUIntBE(0, 6) : undefined;
+    return this.layerMaps.get(layerId)?.get(blockIndex);
   }
 
-  /** The live block with this content, if any (committed state, or this transaction's). */
+  /** The live block with this content, if any. */
   blockWithHash(contentHash: Buffer): number | undefined {
-    const value = this.hashes.getBinaryFast(contentHash);
-    return value ? value.readUIntBE(0, 6) : undefined;
+    return this.hashes.get(contentHash.toString('latin1'));
   }
 
   /** Copies bytes [fromByte, toByte) of block `blockId` into `target` at `targetOffset`. */
@@ -248,26 +256,30 @@ export class BlockStore {
   }
 
   hasBlock(blockId: number): boolean {
-    return blockId === ZERO_BLOCK_ID || this.ref(blockId) !== undefined;
+    return blockId === ZERO_BLOCK_ID || this.refs.get(blockId) !== undefined;
   }
 
-  /** Reads outside transactions see the latest commit from here on. */
-  refreshReadView(): void {
-    this.root.resetReadTxn();
-  }
+  /** Kept for callers written against a store with read snapshots: the index is always current. */
+  refreshReadView(): void {}
 
   refcount(blockId: number): number {
-    return this.ref(blockId)?.refcount ?? 0;
+    return this.refs.get(blockId)?.refcount ?? 0;
   }
 
   storedBytesOf(blockId: number): number {
-    return this.ref(blockId)?.length ?? 0;
+    return this.refs.get(blockId)?.length ?? 0;
+  }
+
+  /** Unique blocks in the store (for tests and stats). */
+  get uniqueBlocks(): number {
+    return this.refs.size;
   }
 
   // ---- mutations: call only inside a `transact` callback ----
 
   /** Records a block already written to the data log with `refcount` references. Returns its id. */
   addBlock(block: PreparedBlock, location: BlockLocation, refcount = 0): number {
+    this.assertInTransaction();
     const blockId = this.state.nextBlockId++;
     const ref: BlockRef = {
       refcount,
@@ -275,10 +287,11 @@ export class BlockStore {
       compressed: block.compressed,
       location,
       crc: block.storedCrc,
-      contentHash: block.contentHash,
+      hash: block.contentHash.toString('latin1'),
     };
-    this.refs.put(idKey(blockId), encodeRef(ref));
-    this.hashes.put(block.contentHash, idKey(blockId));
+    this.refs.set(blockId, ref);
+    this.hashes.set(ref.hash, blockId);
+    this.ops.refPut(blockId, ref);
     this.addLive(location.segment, ref.length);
     this.state.storedBytes += ref.length;
     this.state.blockCount++;
@@ -295,76 +308,59 @@ export class BlockStore {
    * drops the reference of the block mapped there before.
    */
   replaceEntry(layerId: number, blockIndex: number, blockId: number, layerHasParent: boolean): void {
-    const key = mapKey(layerId, blockIndex);
-    const old = this.map.getBinary(key);
-    if (old) this.unreference(old.readUIntBE(0, 6));
+    this.assertInTransaction();
+    const map = this.layerMap(layerId);
+    const old = map.get(blockIndex);
+    if (old !== undefined) this.unreference(old);
     if (blockId === ZERO_BLOCK_ID && !layerHasParent) {
-      if (old) this.map.remove(key);
+      if (old !== undefined) this.mapDelete(layerId, blockIndex, true);
       return;
     }
-    const value = Buffer.allocUnsafe(6);
-    value.writeUIntBE(blockId, 0, 6);
-    this.map.put(key, value);
+    map.set(blockIndex, blockId);
+    this.ops.mapSet(layerId, blockIndex, blockId);
   }
 
   /** Entries of one layer in [fromBlock, toBlock): blockIndex -> blockId, in block order. */
   *layerEntries(layerId: number, fromBlock = 0, toBlock = 2 ** 48 - 1): Generator<[number, number]> {
-    const range = this.map.getRange({ start: mapKey(layerId, fromBlock), end: mapKey(layerId, toBlock) });
-    for (const { key, value } of range) {
-      yield [key.readUIntBE(4, 6), value.readUIntBE(0, 6)];
-    }
+    const map = this.layerMaps.get(layerId);
+    if (map) yield* map.range(fromBlock, toBlock);
   }
 
   /** Removes up to `maxEntries` entries of a dead layer, releasing their blocks. Returns how many. */
   removeLayerEntries(layerId: number, maxEntries: number): number {
     let removed = 0;
     for (const [blockIndex, blockId] of [...this.layerEntries(layerId)].slice(0, maxEntries)) {
-      this.unreference(blockId);
-      this.map.remove(mapKey(layerId, blockIndex));
+      this.removeEntry(layerId, blockIndex, blockId);
       removed++;
     }
     return removed;
   }
 
   removeEntry(layerId: number, blockIndex: number, blockId: number): void {
+    this.assertInTransaction();
     this.unreference(blockId);
-    this.map.remove(mapKey(layerId, blockIndex));
+    this.mapDelete(layerId, blockIndex, true);
   }
 
   /** Moves an entry to another layer; the block keeps its one reference. */
   moveEntry(fromLayerId: number, toLayerId: number, blockIndex: number, blockId: number): void {
-    this.map.remove(mapKey(fromLayerId, blockIndex));
-    const value = Buffer.allocUnsafe(6);
-    value.writeUIntBE(blockId, 0, 6);
-    this.map.put(mapKey(toLayerId, blockIndex), value);
+    this.assertInTransaction();
+    this.mapDelete(fromLayerId, blockIndex, true);
+    this.layerMap(toLayerId).set(blockIndex, blockId);
+    this.ops.mapSet(toLayerId, blockIndex, blockId);
   }
 
   /** Layer ids that still have entries in the map (for garbage collection after a crash). */
   layersWithEntries(): number[] {
-    const ids: number[] = [];
-    let start = mapKey(0, 0);
-    for (;;) {
-      let first: Buffer | undefined;
-      for (const key of this.map.getKeys({ start, limit: 1 })) first = key;
-      if (!first) break;
-      const { layerId } = decodeMapKey(first);
-      ids.push(layerId);
-      start = mapKey(layerId + 1, 0);
-    }
-    return ids;
+    return [...this.layerMaps].filter(([, map]) => map.size > 0).map(([id]) => id);
   }
 
-  /**
-   * Up to `limit` live blocks stored in `segment`, with what compaction needs to move them. Scans
-   * every block record: compaction is rare, and not keeping a segment index saves two index
-   * writes per destaged block.
-   */
+  /** Up to `limit` live blocks stored in `segment`, with what compaction needs to move them. */
   blocksInSegment(segment: number, limit: number): Array<{ blockId: number; ref: BlockRef }> {
     const found: Array<{ blockId: number; ref: BlockRef }> = [];
-    for (const { key, value } of this.refs.getRange({})) {
-      if (value.readUInt32BE(8) !== segment) continue;
-      const ref = decodeRef(Buffer.from(value));
-      found.push({ blockId: key.readUIntBE(0, 6), ref });
+    for (const [blockId, ref] of this.refs.entries()) {
+      if (ref.location.segment !== segment) continue;
+      found.push({ blockId, ref });
       if (found.length >= limit) break;
     }
     return found;
@@ -372,7 +368,7 @@ export class BlockStore {
 
   /** Frees a block added in this transaction that nothing ended up referencing. */
   releaseIfUnused(blockId: number): void {
-    const ref = this.ref(blockId);
+    const ref = this.refs.get(blockId);
     if (!ref || ref.refcount > 0) return;
     this.adjustRefcount(blockId, +1);
     this.unreference(blockId);
@@ -380,17 +376,46 @@ export class BlockStore {
 
   /** Points a block at its new copy (compaction). */
   relocate(blockId: number, to: BlockLocation): void {
-    const ref = this.ref(blockId);
+    this.assertInTransaction();
+    const ref = this.refs.get(blockId);
     if (!ref) return;
     this.addLive(ref.location.segment, -ref.length);
     this.addLive(to.segment, ref.length);
-    this.refs.put(idKey(blockId), encodeRef({ ...ref, location: to }));
+    ref.location = to;
+    this.ops.refPut(blockId, ref);
   }
 
   private ref(blockId: number): BlockRef | undefined {
-    this.idLookupKey.writeUIntBE(blockId, 0, 6);
-    const value = this.refs.getBinary(this.idLookupKey);
-    return value ? decodeRef(value) : undefined;
+    return this.refs.get(blockId);
+  }
+
+  private layerMap(layerId: number): LayerMap {
+    let map = this.layerMaps.get(layerId);
+    if (!map) {
+      map = new LayerMap();
+      this.layerMaps.set(layerId, map);
+    }
+    return map;
+  }
+
+  private mapDelete(layerId: number, blockIndex: number, log = false): void {
+    const map = this.layerMaps.get(layerId);
+    if (!map) return;
+    map.delete(blockIndex);
+    if (map.size === 0) this.layerMaps.delete(layerId);
+    if (log) this.ops.mapDelete(layerId, blockIndex);
+  }
+
+  private forgetRef(blockId: number): void {
+    const ref = this.refs.get(blockId);
+    if (!ref) return;
+    this.refs.delete(blockId);
+    // The index may already name a newer copy of this content; only drop an entry that is ours.
+    if (this.hashes.get(ref.hash) === blockId) this.hashes.delete(ref.hash);
+  }
+
+  private assertInTransaction(): void {
+    if (!this.inTransaction) throw new Error('block store changed outside a transaction');
   }
 
   private addLive(segment: number, bytes: number): void {
@@ -398,10 +423,11 @@ export class BlockStore {
   }
 
   private adjustRefcount(blockId: number, delta: number): BlockRef {
-    const ref = this.ref(blockId);
+    this.assertInTransaction();
+    const ref = this.refs.get(blockId);
     if (!ref) throw new Error(`block ${blockId} has no reference record`);
     ref.refcount += delta;
-    this.refs.put(idKey(blockId), encodeRef(ref));
+    if (ref.refcount > 0) this.ops.refCount(blockId, ref.refcount);
     return ref;
   }
 
@@ -412,13 +438,13 @@ export class BlockStore {
     this.state.storedBytes -= ref.length;
     this.state.blockCount--;
     this.addLive(ref.location.segment, -ref.length);
-    // The index may already name a newer copy of this content; only drop an entry that is ours.
-    if (this.blockWithHash(ref.contentHash) === blockId) this.hashes.remove(ref.contentHash);
-    this.refs.remove(idKey(blockId));
+    this.forgetRef(blockId);
+    this.ops.refDelete(blockId);
   }
 
   async close(): Promise<void> {
     await this.data.close();
+    await this.index.close();
     await this.root.close();
   }
 }

@@ -155,12 +155,7 @@ export class BlockEngine {
 
   /** Commits meta writes (undefined = delete) in one durable store transaction, then collects garbage. */
   async commitMeta(writes: Map<string, unknown>): Promise<void> {
-    await this.store.transact(() => {
-      for (const [key, value] of writes) {
-        if (value === undefined) this.store.meta.remove(key);
-        else this.store.meta.put(key, value);
-      }
-    });
+    await this.store.transactMeta(writes);
     await this.store.flushed();
     void this.maintenance.run();
   }

@@ -8,6 +8,7 @@ import {
   JOURNAL_CHUNK_BYTES,
   JOURNAL_RESTART_LSN_GAP,
   JOURNAL_SEGMENT_BYTES,
+  JOURNAL_SPARE_CHUNKS_MAX,
   JOURNAL_WRITES_INFLIGHT_MAX,
 } from '../../constants.js';
 import type { DiskDir, DiskFile } from '../../platform/disk.js';
@@ -66,8 +67,16 @@ function newBatch(segmentSeq: number, offsetBytes: number): Batch {
 export class Journal {
   private nextLsnValue: number;
   private durableLsnValue: number;
-  private chunk = Buffer.allocUnsafe(JOURNAL_CHUNK_BYTES);
+  private chunk: Buffer = Buffer.allocUnsafe(JOURNAL_CHUNK_BYTES);
   private chunkUsed = 0;
+  /** Filled chunks, oldest first, with the last LSN each holds (the overlay points into them). */
+  private readonly filledChunks: Array<{ buffer: Buffer; lastLsn: number }> = [];
+  /**
+   * Chunks whose records are all in the block store, for reuse: allocating a fresh 1 MiB buffer
+   * for every megabyte written made V8 run full collections for "external memory pressure" several
+   * times a second.
+   */
+  private readonly spareChunks: Buffer[] = [];
   private open: Batch;
   private readonly sealed: Batch[] = [];
   private flushScheduled = false;
@@ -163,6 +172,13 @@ export class Journal {
 
   /** Recycles segments whose records are all at or below `appliedLsn` (already in the block store). */
   async release(appliedLsn: number): Promise<void> {
+    // Records at or below appliedLsn are durable (so no batch write still reads them) and destaged
+    // (so the overlay no longer points at them): their chunks can be reused.
+    while (this.filledChunks.length > 0 && this.filledChunks[0]!.lastLsn <= appliedLsn) {
+      const { buffer } = this.filledChunks.shift()!;
+      if (buffer.length === JOURNAL_CHUNK_BYTES && this.spareChunks.length < JOURNAL_SPARE_CHUNKS_MAX)
+        this.spareChunks.push(buffer);
+    }
     const current = this.open.segmentSeq;
     for (const segment of [...this.segments.values()]) {
       if (segment.seq >= current || segment.lastLsn > appliedLsn) continue;
@@ -194,7 +210,9 @@ export class Journal {
     const recordBytes = RECORD_HEADER_BYTES + payloadBytes;
     this.reserveBatchSpace(recordBytes);
     if (this.chunkUsed + recordBytes > this.chunk.length) {
-      this.chunk = Buffer.allocUnsafe(Math.max(JOURNAL_CHUNK_BYTES, recordBytes));
+      this.filledChunks.push({ buffer: this.chunk, lastLsn: this.nextLsnValue - 1 });
+      const spare = recordBytes <= JOURNAL_CHUNK_BYTES ? this.spareChunks.pop() : undefined;
+      this.chunk = spare ?? Buffer.allocUnsafe(Math.max(JOURNAL_CHUNK_BYTES, recordBytes));
       this.chunkUsed = 0;
     }
     const lsn = this.nextLsnValue++;
