@@ -420,11 +420,11 @@ export class BlockEngine {
       }));
       batches.push({ items, entries });
     }
-    // The worker reduces batch N+1 while batch N is written and committed.
+    // The worker reduces the next batches while batch N is written and committed.
     await this.writer.applyBatches(
       batches.map(({ items, entries }, i) => ({
         items,
-        preparing: this.writer.prepare(items),
+        prepare: () => this.writer.prepare(items),
         ...(i === batches.length - 1 ? { appliedLsn: upToLsn } : {}),
         onCommitted: () => {
           for (const item of entries) this.overlay.forgetIfCurrent(item.layerId, item.blockIndex, item.entry);

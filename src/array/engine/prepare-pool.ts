@@ -8,10 +8,19 @@ import type { PrepareRequest, PrepareResponse } from './prepare-worker.js';
 
 const WORKER_URL = new URL('./prepare-worker.js', import.meta.url);
 
+/** Prepared blocks; `release` once nothing uses them any more (their buffers are reused). */
+export interface PreparedBatch {
+  blocks: PreparedBlock[];
+  release(): void;
+}
+
 interface Waiter {
-  resolve: (blocks: PreparedBlock[]) => void;
+  resolve: (batch: PreparedBatch) => void;
   reject: (error: Error) => void;
 }
+
+/** Buffers kept for reuse per kind: enough for the batches destage keeps in flight. */
+const SPARE_BUFFERS_MAX = 8;
 
 export class PreparePool {
   private readonly workers: Worker[] = [];
@@ -19,6 +28,10 @@ export class PreparePool {
   private nextId = 1;
   private nextWorker = 0;
   private broken: Error | null = null;
+  // Fresh multi-MiB buffers for every batch made V8 collect for "external memory pressure" many
+  // times a second; these come back from the worker and are reused.
+  private readonly spareBlockBuffers: ArrayBuffer[] = [];
+  private readonly spareHashBuffers: ArrayBuffer[] = [];
 
   constructor(workerCount: number) {
     for (let i = 0; i < workerCount; i++) {
@@ -32,18 +45,22 @@ export class PreparePool {
   }
 
   /** Prepares `blocks` (each BLOCK_BYTES), in order. */
-  prepare(blocks: Buffer[]): Promise<PreparedBlock[]> {
-    if (blocks.length === 0) return Promise.resolve([]);
+  prepare(blocks: Buffer[]): Promise<PreparedBatch> {
+    if (blocks.length === 0) return Promise.resolve({ blocks: [], release: () => {} });
     const worker = this.workers[this.nextWorker++ % Math.max(1, this.workers.length)];
-    if (!worker || this.broken) return Promise.resolve(blocks.map(prepareBlock));
-    const input = new Uint8Array(blocks.length * BLOCK_BYTES);
-    for (const [i, block] of blocks.entries()) input.set(block, i * BLOCK_BYTES);
+    if (!worker || this.broken)
+      return Promise.resolve({ blocks: blocks.map(prepareBlock), release: () => {} });
+    const input = this.spare(this.spareBlockBuffers, blocks.length * BLOCK_BYTES);
+    const view = Buffer.from(input);
+    for (const [i, block] of blocks.entries()) block.copy(view, i * BLOCK_BYTES);
+    const stored = this.spare(this.spareBlockBuffers, blocks.length * BLOCK_BYTES);
+    const hashes = this.spare(this.spareHashBuffers, blocks.length * 32);
     const id = this.nextId++;
-    const request: PrepareRequest = { id, blocks: input.buffer, blockCount: blocks.length };
+    const request: PrepareRequest = { id, blocks: input, blockCount: blocks.length, stored, hashes };
     return new Promise((resolve, reject) => {
       this.waiters.set(id, { resolve, reject });
       worker.ref(); // keep the process alive while work is pending
-      worker.postMessage(request, [input.buffer]);
+      worker.postMessage(request, [input, stored, hashes]);
     });
   }
 
@@ -56,6 +73,7 @@ export class PreparePool {
     if (!waiter) return;
     this.waiters.delete(response.id);
     if (this.waiters.size === 0) for (const worker of this.workers) worker.unref();
+    this.keep(this.spareBlockBuffers, response.blocks);
     const hashes = Buffer.from(response.hashes);
     const stored = Buffer.from(response.stored);
     const prepared: PreparedBlock[] = [];
@@ -71,7 +89,26 @@ export class PreparePool {
       });
       offset += length;
     }
-    waiter.resolve(prepared);
+    let released = false;
+    waiter.resolve({
+      blocks: prepared,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.keep(this.spareBlockBuffers, response.stored);
+        this.keep(this.spareHashBuffers, response.hashes);
+      },
+    });
+  }
+
+  /** A spare buffer of at least `bytes`, or a new one. */
+  private spare(spares: ArrayBuffer[], bytes: number): ArrayBuffer {
+    const index = spares.findIndex((b) => b.byteLength >= bytes);
+    return index >= 0 ? spares.splice(index, 1)[0]! : new ArrayBuffer(bytes);
+  }
+
+  private keep(spares: ArrayBuffer[], buffer: ArrayBuffer): void {
+    if (spares.length < SPARE_BUFFERS_MAX) spares.push(buffer);
   }
 
   private fail(error: Error): void {

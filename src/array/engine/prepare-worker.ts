@@ -1,6 +1,6 @@
 // Worker thread: hashes and compresses blocks for destage, off the event loop that serves I/O.
-// Input: one buffer of N blocks. Output: N hashes (32 bytes each), the stored bytes of every block
-// back to back, and per block its stored length and whether it is lz4.
+// Input: one buffer of N blocks, plus an output buffer and a hash buffer to fill. Output: the same
+// three buffers back (the pool reuses them), and per block its stored length and crc32.
 
 import { parentPort } from 'node:worker_threads';
 import { BLOCK_BYTES } from '../../constants.js';
@@ -10,10 +10,15 @@ export interface PrepareRequest {
   id: number;
   blocks: ArrayBuffer;
   blockCount: number;
+  /** At least blockCount * BLOCK_BYTES: stored bytes go here back to back. */
+  stored: ArrayBuffer;
+  /** At least blockCount * 32. */
+  hashes: ArrayBuffer;
 }
 
 export interface PrepareResponse {
   id: number;
+  blocks: ArrayBuffer;
   hashes: ArrayBuffer;
   stored: ArrayBuffer;
   /** Per block: stored length, negative when the block is kept uncompressed. */
@@ -22,32 +27,33 @@ export interface PrepareResponse {
 }
 
 parentPort?.on('message', (request: PrepareRequest) => {
-  const input = Buffer.from(request.blocks);
-  const hashes = Buffer.allocUnsafe(request.blockCount * 32);
+  const input = Buffer.from(request.blocks, 0, request.blockCount * BLOCK_BYTES);
+  const hashes = Buffer.from(request.hashes);
+  const stored = Buffer.from(request.stored);
   const lengths = new Int32Array(request.blockCount);
   const crcs = new Uint32Array(request.blockCount);
-  const parts: Buffer[] = [];
-  let storedBytes = 0;
+  let offset = 0;
   for (let i = 0; i < request.blockCount; i++) {
     const prepared = prepareBlock(input.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES));
     prepared.contentHash.copy(hashes, i * 32);
     lengths[i] = prepared.compressed ? prepared.stored.length : -prepared.stored.length;
     crcs[i] = prepared.storedCrc;
-    parts.push(prepared.stored);
-    storedBytes += prepared.stored.length;
+    // Never more than BLOCK_BYTES: incompressible blocks are kept raw.
+    offset += prepared.stored.copy(stored, offset);
   }
-  const stored = Buffer.concat(parts, storedBytes);
-  // Copy into exactly-sized ArrayBuffers so they can be transferred without copying again.
-  const storedOut = new Uint8Array(storedBytes);
-  storedOut.set(stored);
-  const hashesOut = new Uint8Array(hashes.length);
-  hashesOut.set(hashes);
   const response: PrepareResponse = {
     id: request.id,
-    hashes: hashesOut.buffer,
-    stored: storedOut.buffer,
+    blocks: request.blocks,
+    hashes: request.hashes,
+    stored: request.stored,
     lengths,
     crcs,
   };
-  parentPort!.postMessage(response, [hashesOut.buffer, storedOut.buffer, lengths.buffer, crcs.buffer]);
+  parentPort!.postMessage(response, [
+    request.blocks,
+    request.hashes,
+    request.stored,
+    lengths.buffer,
+    crcs.buffer,
+  ] as ArrayBuffer[]);
 });

@@ -11,7 +11,7 @@ import {
 } from '../../constants.js';
 import type { BlockStore, PreparedBlock } from './block-store.js';
 import type { BlockLocation } from './data-log.js';
-import type { PreparePool } from './prepare-pool.js';
+import type { PreparedBatch, PreparePool } from './prepare-pool.js';
 
 export interface DestageItem {
   layerId: number;
@@ -22,8 +22,8 @@ export interface DestageItem {
 
 export interface DestageBatch {
   items: DestageItem[];
-  /** `prepare(items)`, started early so the worker runs ahead. */
-  preparing: Promise<PreparedBlock[]>;
+  /** Starts `StoreWriter.prepare(items)`; called a few batches ahead so the worker runs ahead. */
+  prepare: () => Promise<PreparedBatch>;
   /** Set with the last batch: the journal LSN everything up to which is now in the store. */
   appliedLsn?: number;
   onCommitted: () => void;
@@ -78,7 +78,7 @@ export class StoreWriter {
   }
 
   /** Starts hashing and compressing `items` in the worker pool (callers pipeline batches this way). */
-  prepare(items: DestageItem[]): Promise<PreparedBlock[]> {
+  prepare(items: DestageItem[]): Promise<PreparedBatch> {
     return this.pool.prepare(items.filter((item) => item.data !== null).map((item) => item.data!));
   }
 
@@ -93,8 +93,18 @@ export class StoreWriter {
       const freshIdsByBatch: number[][] = [];
       const commits: Promise<void>[] = [];
       let previousQueued: Promise<void> = Promise.resolve();
+      const preparing: Array<Promise<PreparedBatch>> = [];
+      const prepareUpTo = (last: number) => {
+        for (let i = preparing.length; i <= Math.min(last, batches.length - 1); i++) {
+          const started = batches[i]!.prepare();
+          started.catch(() => {}); // awaited in order below
+          preparing.push(started);
+        }
+      };
       for (const [batchIndex, batch] of batches.entries()) {
-        const planned = this.plan(batch.items, await batch.preparing, batchIndex, pending);
+        prepareUpTo(batchIndex + DESTAGE_BATCHES_IN_FLIGHT);
+        const prepared = await preparing[batchIndex]!;
+        const planned = this.plan(batch.items, prepared.blocks, batchIndex, pending);
         const locations = this.store.data.reserve(planned.fresh.map((b) => b.stored.length));
         const written = this.store.data.write(
           locations,
@@ -124,6 +134,7 @@ export class StoreWriter {
           });
           markQueued();
           await commit;
+          prepared.release();
           batch.onCommitted();
         })();
         previousQueued = queued;
