@@ -35,6 +35,17 @@ export const INDEX_LOG_CHECKPOINT_BYTES = 256 * 1024 * 1024;
 export const INDEX_SHARDS = 16;
 /** A layer's map is kept in chunks of this many blocks, so ranges cost what they hold. */
 export const INDEX_MAP_CHUNK_BLOCKS = 4096;
+/**
+ * Compression heuristic: every 15th byte of a block is sampled (274 samples per 4 KiB). Odd, so
+ * data made of 8-byte words is sampled at every byte position (a stride of 16 saw only the low
+ * byte of fio's random words and took them for compressible data).
+ */
+export const COMPRESS_SAMPLE_STRIDE = 15;
+/**
+ * Above this fraction of distinct values among the samples a block is taken as incompressible.
+ * Random bytes give about 0.63 (1 - 1/e); text and structured data rarely pass 0.3.
+ */
+export const COMPRESS_SAMPLE_DISTINCT_RATIO_MAX = 0.5;
 /** Data log segment size: the unit of space reclaim (a mostly-dead segment is compacted away). */
 export const DATA_SEGMENT_BYTES = 256 * 1024 * 1024;
 /** A sealed data segment is compacted once no more than this fraction of it is live. */

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { looksIncompressible, prepareBlock } from '../../src/array/engine/block-store.js';
 import { BlockEngine } from '../../src/array/engine/engine.js';
 import { BLOCK_BYTES } from '../../src/constants.js';
 
@@ -157,4 +158,21 @@ test('engine: content one write stops using and another starts using in the same
   assert.deepEqual(engine.read(vol.headLayerId, 0, BLOCK_BYTES), replacement);
   assert.equal(engine.stats().blockCount, 2);
   await engine.close();
+});
+
+test('engine: the compression heuristic skips random blocks and keeps compressing the rest', () => {
+  const random = randomBytes(BLOCK_BYTES);
+  assert.equal(looksIncompressible(random), true);
+  const rawRandom = prepareBlock(random);
+  assert.equal(rawRandom.compressed, false);
+  assert.deepEqual(rawRandom.stored, random);
+  for (const block of [
+    Buffer.alloc(BLOCK_BYTES, 'tandem block 4096 '),
+    Buffer.concat([randomBytes(BLOCK_BYTES / 2), Buffer.alloc(BLOCK_BYTES / 2)]),
+  ]) {
+    assert.equal(looksIncompressible(block), false);
+    const prepared = prepareBlock(block);
+    assert.equal(prepared.compressed, true);
+    assert.ok(prepared.stored.length < BLOCK_BYTES / 2 + 64);
+  }
 });
