@@ -831,6 +831,19 @@ test('arrays/performance always has one sample with the counters Cinder reads', 
   assert.ok(windowed.items.length >= 1);
 });
 
+test('REST calls count as other ops of the array and of the volumes they name', async () => {
+  assertOk(await api('POST', '/volumes?names=perf-rest-1', { provisioned: GiB }));
+  // Rates cover the last complete seconds: make the calls, then let a second boundary pass.
+  for (let i = 0; i < 10; i++) assertOk(await api('GET', '/volumes?names=perf-rest-1'));
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const arrayPerf = assertOk(await api('GET', '/arrays/performance')).items[0];
+  assert.ok(arrayPerf.others_per_sec >= 1, `array others_per_sec ${arrayPerf.others_per_sec}`);
+  assert.ok(arrayPerf.usec_per_other_op > 0, `array usec_per_other_op ${arrayPerf.usec_per_other_op}`);
+  const volumePerf = assertOk(await api('GET', '/volumes/performance?names=perf-rest-1')).items[0];
+  assert.ok(volumePerf.others_per_sec >= 1, `volume others_per_sec ${volumePerf.others_per_sec}`);
+  assert.ok(arrayPerf.others_per_sec >= volumePerf.others_per_sec, 'the array counts every call');
+});
+
 test('controllers, ports and network interfaces answer the iSCSI discovery queries', async () => {
   const controllers = assertList(await api('GET', `/controllers?filter=${q("status='ready'")}`));
   assert.deepEqual(

@@ -112,6 +112,24 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
     if (!sessions.touch(typeof token === 'string' ? token : undefined)) throw notAuthenticated();
   });
 
+  // Every REST call counts as an "other" op of the array (and of each volume it names), with its
+  // request bytes and service time, in the same counters as block I/O.
+  app.addHook('onResponse', async (request, reply) => {
+    if (!request.routeOptions.url?.startsWith('/api/:apiVersion/')) return;
+    const latencyUsec = Math.round(reply.elapsedTime * 1000);
+    const bytes = Number(request.headers['content-length'] ?? 0) || 0;
+    options.array.perf.array.record('other', bytes, latencyUsec);
+    const query = request.query as Record<string, unknown> | undefined;
+    const names = request.routeOptions.url.startsWith('/api/:apiVersion/volumes')
+      ? query?.names
+      : query?.volume_names;
+    if (typeof names !== 'string') return;
+    for (const name of names.split(',')) {
+      const volume = options.array.state.volumeByName(name.trim());
+      if (volume) options.array.perf.of(volume.id).record('other', bytes, latencyUsec);
+    }
+  });
+
   await app.register(
     async (v2) => {
       v2.post('/login', async (request, reply) => {
