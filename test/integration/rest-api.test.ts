@@ -831,6 +831,49 @@ test('arrays/performance always has one sample with the counters Cinder reads', 
   assert.ok(windowed.items.length >= 1);
 });
 
+test('volume tags are stored, replaced by key, listed by namespace, copied when copyable, and removed', async () => {
+  assertOk(await api('POST', '/volumes?names=tagged-1', { provisioned: GiB }));
+  const ns = 'openstack-integration.purestorage.com';
+  const put = assertList(
+    await api('PUT', '/volumes/tags/batch?resource_names=tagged-1', [
+      { namespace: ns, key: 'cinder-id', value: 'abc', copyable: false },
+      { key: 'team', value: 'storage' },
+    ]),
+  );
+  assert.equal(put.length, 2);
+  assert.deepEqual(put[1].resource.name, 'tagged-1');
+  assertOk(
+    await api('PUT', '/volumes/tags/batch?resource_names=tagged-1', [
+      { namespace: ns, key: 'cinder-id', value: 'def', copyable: false },
+    ]),
+  );
+  const listed = assertList(await api('GET', `/volumes/tags?resource_names=tagged-1&namespaces=${ns}`));
+  assert.deepEqual(
+    listed.map((t) => [t.key, t.value, t.copyable]),
+    [['cinder-id', 'def', false]],
+  );
+  assertOk(await api('POST', '/volumes?names=tagged-copy', { source: { name: 'tagged-1' } }));
+  const copied = assertList(await api('GET', '/volumes/tags?resource_names=tagged-copy'));
+  assert.deepEqual(
+    copied.map((t) => [t.namespace, t.key, t.value]),
+    [['default', 'team', 'storage']],
+    'only copyable tags follow a copy',
+  );
+  assertOk(await api('DELETE', `/volumes/tags?resource_names=tagged-1&namespaces=${ns}&keys=cinder-id`));
+  assert.deepEqual(
+    assertList(await api('GET', '/volumes/tags?resource_names=tagged-1')).map((t) => t.key),
+    ['team'],
+  );
+  assertError(
+    await api('PUT', '/volumes/tags/batch?resource_names=no-such-vol', [{ key: 'k', value: 'v' }]),
+    400,
+    'does not exist',
+  );
+  assertError(await api('PUT', '/volumes/tags/batch?resource_names=tagged-1', { key: 'k' }), 400);
+  assertError(await api('PUT', '/volumes/tags/batch?resource_names=tagged-1', [{ value: 'v' }]), 400);
+  assertError(await api('PUT', '/volumes/tags/batch', [{ key: 'k', value: 'v' }]), 400);
+});
+
 test('REST calls count as other ops of the array and of the volumes they name', async () => {
   assertOk(await api('POST', '/volumes?names=perf-rest-1', { provisioned: GiB }));
   // Rates cover the last complete seconds: make the calls, then let a second boundary pass.
@@ -971,9 +1014,14 @@ test('successful GET, POST, PATCH and DELETE all answer exactly 200', async () =
     api('PATCH', '/volume-snapshots?names=status-v.x', { destroyed: true }),
   );
   await record('DELETE /volume-snapshots', api('DELETE', '/volume-snapshots?names=status-v.x'));
+  await record(
+    'PUT /volumes/tags/batch',
+    api('PUT', '/volumes/tags/batch?resource_names=status-v', [{ key: 'k', value: 'v' }]),
+  );
+  await record('GET /volumes/tags', api('GET', '/volumes/tags?resource_names=status-v'));
+  await record('DELETE /volumes/tags', api('DELETE', '/volumes/tags?resource_names=status-v&keys=k'));
   await record('PATCH destroy /volumes', api('PATCH', '/volumes?names=status-v', { destroyed: true }));
   await record('DELETE /volumes', api('DELETE', '/volumes?names=status-v'));
-  await record('PUT /volumes/tags/batch', api('PUT', '/volumes/tags/batch?resource_names=v1', []));
   await record(
     'POST /logout',
     restSession(array).then((s) => s.call('POST', '/logout')),

@@ -20,6 +20,15 @@ export interface VolumeRecord {
   qos: QosLimits;
   /** Next number for snapshots taken without a suffix (vol.1, vol.2, ...). */
   nextSnapshotNumber: number;
+  /** Key/value tags by namespace (absent in records written before tags were stored). */
+  tags?: TagRecord[];
+}
+
+export interface TagRecord {
+  namespace: string;
+  key: string;
+  value: string;
+  copyable: boolean;
 }
 
 export interface SnapshotRecord {

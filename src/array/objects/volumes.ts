@@ -11,6 +11,7 @@ import {
   type QosLimits,
   SNAPSHOT_SUFFIX,
   type SnapshotRecord,
+  type TagRecord,
   type VolumeRecord,
 } from './model.js';
 
@@ -109,6 +110,8 @@ export class VolumeService {
       target = existing;
     } else {
       target = this.newRecord(name, provisionedBytes, this.state.engine.newLayer(baseLayerId), source);
+      const copyable = sourceVolume?.tags?.filter((tag) => tag.copyable) ?? [];
+      if (copyable.length > 0) target.tags = copyable.map((tag) => ({ ...tag }));
       this.state.volumes.set(target.id, target);
     }
     changed.push(target);
@@ -118,6 +121,33 @@ export class VolumeService {
       changed.map((v) => v.id),
     );
     return target;
+  }
+
+  /**
+   * Sets tags on volumes: a tag with the same namespace and key is replaced. All volumes are
+   * checked before any changes.
+   */
+  async setTags(names: string[], tags: TagRecord[]): Promise<VolumeRecord[]> {
+    const volumes = names.map((name) => this.requireVolume(name));
+    for (const volume of volumes) {
+      const kept = (volume.tags ?? []).filter(
+        (old) => !tags.some((tag) => tag.namespace === old.namespace && tag.key === old.key),
+      );
+      volume.tags = [...kept, ...tags.map((tag) => ({ ...tag }))];
+    }
+    await this.state.persist(volumes);
+    return volumes;
+  }
+
+  /** Removes the tags matching `namespaces` and `keys` (null: any) from volumes. */
+  async removeTags(names: string[], namespaces: string[] | null, keys: string[] | null): Promise<void> {
+    const volumes = names.map((name) => this.requireVolume(name));
+    for (const volume of volumes) {
+      volume.tags = (volume.tags ?? []).filter(
+        (tag) => !((namespaces?.includes(tag.namespace) ?? true) && (keys?.includes(tag.key) ?? true)),
+      );
+    }
+    await this.state.persist(volumes);
   }
 
   async update(name: string, changes: VolumeChanges): Promise<VolumeRecord> {

@@ -2,7 +2,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { StorageArray } from '../../array.js';
-import type { QosLimits } from '../../objects/model.js';
+import type { QosLimits, TagRecord, VolumeRecord } from '../../objects/model.js';
 import type { VolumeChanges } from '../../objects/volumes.js';
 import {
   alreadyExists,
@@ -21,7 +21,9 @@ import {
   listQuery,
   optionalBoolean,
   optionalInteger,
+  optionalList,
   optionalString,
+  type Query,
   queryOf,
   referenceName,
   requiredList,
@@ -163,19 +165,32 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
     });
   });
 
-  // Tags are accepted and echoed: the Cinder driver sets them on every create/attach but never reads them.
   app.put('/volumes/tags/batch', async (request) => {
-    const body = request.body;
-    if (!Array.isArray(body)) throw invalidBody('body', 'must be a list of tags');
-    return { items: body };
+    const names = tagResourceNames(array, queryOf(request));
+    const tags = parseTagBatch(request.body);
+    const volumes = await array.volumes.setTags(names, tags);
+    return { items: volumes.flatMap((v) => tags.map((tag) => tagView(v, tag))) };
   });
-  app.delete('/volumes/tags', async () => ({}));
-  app.get('/volumes/tags', async () => ({
-    items: [],
-    continuation_token: null,
-    more_items_remaining: false,
-    total_item_count: null,
-  }));
+  app.delete('/volumes/tags', async (request) => {
+    const query = queryOf(request);
+    const names = tagResourceNames(array, query);
+    await array.volumes.removeTags(names, optionalList(query, 'namespaces'), optionalList(query, 'keys'));
+    return {};
+  });
+  app.get('/volumes/tags', async (request) => {
+    const query = queryOf(request);
+    const names = optionalList(query, 'resource_names');
+    const namespaces = optionalList(query, 'namespaces');
+    const volumes = names
+      ? names.map((name) => array.volumes.requireVolume(name))
+      : [...array.state.volumes.values()];
+    const items = volumes.flatMap((v) =>
+      (v.tags ?? [])
+        .filter((tag) => namespaces?.includes(tag.namespace) ?? true)
+        .map((tag) => tagView(v, tag)),
+    );
+    return { items, continuation_token: null, more_items_remaining: false, total_item_count: items.length };
+  });
 
   snapshotRoutes(app, array);
 }
@@ -241,4 +256,52 @@ function snapshotRoutes(app: FastifyInstance, array: StorageArray): void {
     array.space.invalidate();
     return {};
   });
+}
+
+const TAG_BATCH_MAX = 30;
+
+/** Volume names from `resource_names` or `resource_ids` (one of them is required). */
+function tagResourceNames(array: StorageArray, query: Query): string[] {
+  const ids = optionalList(query, 'resource_ids');
+  if (ids) {
+    return ids.map((id) => {
+      const volume = array.state.volumes.get(id);
+      if (!volume) throw doesNotExist('volume', id);
+      return volume.name;
+    });
+  }
+  return requiredList(query, 'resource_names');
+}
+
+function parseTagBatch(body: unknown): TagRecord[] {
+  if (!Array.isArray(body) || body.length === 0 || body.length > TAG_BATCH_MAX)
+    throw invalidBody('body', `must be a list of 1 to ${TAG_BATCH_MAX} tags`);
+  return body.map((raw, i) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw invalidBody(`body[${i}]`, 'must be a tag object');
+    const tag = raw as Record<string, unknown>;
+    if (typeof tag.key !== 'string' || tag.key.length === 0)
+      throw invalidBody(`body[${i}].key`, 'must be a non-empty string');
+    if (typeof tag.value !== 'string') throw invalidBody(`body[${i}].value`, 'must be a string');
+    if (tag.namespace !== undefined && typeof tag.namespace !== 'string')
+      throw invalidBody(`body[${i}].namespace`, 'must be a string');
+    if (tag.copyable !== undefined && typeof tag.copyable !== 'boolean')
+      throw invalidBody(`body[${i}].copyable`, 'must be true or false');
+    return {
+      namespace: (tag.namespace as string | undefined) ?? 'default',
+      key: tag.key,
+      value: tag.value,
+      copyable: (tag.copyable as boolean | undefined) ?? true,
+    };
+  });
+}
+
+function tagView(volume: VolumeRecord, tag: TagRecord) {
+  return {
+    namespace: tag.namespace,
+    key: tag.key,
+    value: tag.value,
+    copyable: tag.copyable,
+    resource: { id: volume.id, name: volume.name },
+  };
 }
