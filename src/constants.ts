@@ -46,6 +46,10 @@ export const COMPRESS_SAMPLE_STRIDE = 15;
  * Random bytes give about 0.63 (1 - 1/e); text and structured data rarely pass 0.3.
  */
 export const COMPRESS_SAMPLE_DISTINCT_RATIO_MAX = 0.5;
+/** Async replication: blocks per dedup query (hash list) and per data message (<= 4 MiB raw). */
+export const REPLICATION_TRANSFER_BATCH_BLOCKS = 256;
+/** How often protection group schedules are checked. */
+export const REPLICATION_SCHEDULER_TICK_MS = 1000;
 /** Data log segment size: the unit of space reclaim (a mostly-dead segment is compacted away). */
 export const DATA_SEGMENT_BYTES = 256 * 1024 * 1024;
 /** A sealed data segment is compacted once no more than this fraction of it is live. */
@@ -100,3 +104,49 @@ export const COMPACT_BLOCKS_PER_TRANSACTION = 2048;
 export const SPACE_CACHE_MS = 2000;
 /** How often destroyed objects past their eradication delay are swept. */
 export const ERADICATION_SWEEP_MS = 60_000;
+
+// ---- Replication link (src/replication/link/) ----
+/**
+ * Largest replication frame after its length field (checksum, fixed header, JSON header, payload).
+ * Bounds the memory one frame can claim on either side; 64 MiB carries a 16 MiB data transfer with room.
+ */
+export const REPLICATION_FRAME_MAX_BYTES = 64 * 1024 * 1024;
+/** Largest JSON header in a frame: headers name things and carry offsets, data goes in the payload. */
+export const REPLICATION_FRAME_HEADER_MAX_BYTES = 1024 * 1024;
+/** Requests one side may have outstanding on a link; further requests wait in a queue (backpressure). */
+export const REPLICATION_REQUESTS_INFLIGHT_MAX = 32;
+/**
+ * Incoming requests and messages being handled at once before the link stops reading its socket.
+ * Twice the peer's request limit, so a well-behaved peer's requests plus its messages never stall.
+ */
+export const REPLICATION_HANDLING_MAX = 2 * REPLICATION_REQUESTS_INFLIGHT_MAX;
+/** ...or once the payloads of those being handled add up to this much (64 frames of 64 MiB would be 4 GiB). */
+export const REPLICATION_HANDLING_MAX_BYTES = 256 * 1024 * 1024;
+/**
+ * A frame is handed to the socket in slices of at most this size, waiting for 'drain' whenever the
+ * socket says it is full: a 64 MiB payload never sits whole in the socket's buffer.
+ */
+export const REPLICATION_WRITE_SLICE_BYTES = 1024 * 1024;
+/** A link sends a ping when it has sent nothing for this long, so the peer hears from it. */
+export const REPLICATION_HEARTBEAT_MS = 1000;
+/** A link that has received nothing for this long is declared dead (five missed heartbeats). */
+export const REPLICATION_DEAD_AFTER_MS = 5000;
+/** A connection must complete its hello (both directions) within this time or it is dropped. */
+export const REPLICATION_HANDSHAKE_TIMEOUT_MS = 5000;
+/**
+ * Largest first frame (the hello, or its answer) a connection may send: a hello is a few hundred
+ * bytes, and a peer that has not yet proven its key must not make us buffer 64 MiB.
+ */
+export const REPLICATION_HELLO_FRAME_MAX_BYTES = 64 * 1024;
+/** Longest connection key, array id, array name or address accepted in a hello. */
+export const REPLICATION_HELLO_TEXT_MAX_CHARS = 1024;
+/** Connections still in their handshake at once; more are dropped at accept (bounds a connect flood). */
+export const REPLICATION_HANDSHAKES_PENDING_MAX = 64;
+/** close() waits this long for outstanding requests and answers before ending the connection. */
+export const REPLICATION_CLOSE_GRACE_MS = 2000;
+/** PeerConnector: first redial delay after a failure; doubles per consecutive failure... */
+export const REPLICATION_REDIAL_INITIAL_MS = 100;
+/** ...up to this cap (a peer that is down for long is tried every 5 s, not hammered). */
+export const REPLICATION_REDIAL_MAX_MS = 5000;
+/** A remote handler's error text is cut to this length: it goes into a frame header and into logs. */
+export const REPLICATION_ERROR_MESSAGE_MAX_CHARS = 2000;

@@ -7,12 +7,17 @@ import { ArrayState } from './objects/array-state.js';
 import { ArrayExports } from './objects/exports.js';
 import { HostService } from './objects/hosts.js';
 import { PerfRegistry } from './objects/perf.js';
+import { ProtectionGroupService } from './objects/protection-groups.js';
+import type { ReplicationPort } from './objects/replication-port.js';
 import { SpaceCalculator } from './objects/space.js';
 import { VolumeService } from './objects/volumes.js';
 
 export class StorageArray {
   readonly volumes: VolumeService;
   readonly hosts: HostService;
+  readonly pgroups: ProtectionGroupService;
+  /** Set by the daemon when replication runs; REST answers replication calls only then. */
+  replication: ReplicationPort | null = null;
   readonly perf = new PerfRegistry();
   readonly space: SpaceCalculator;
   readonly exports: ArrayExports;
@@ -24,10 +29,12 @@ export class StorageArray {
   ) {
     this.volumes = new VolumeService(state);
     this.hosts = new HostService(state);
+    this.pgroups = new ProtectionGroupService(state);
     this.space = new SpaceCalculator(state);
     this.exports = new ArrayExports(state, this.perf);
     this.sweepTimer = setInterval(() => {
       void this.volumes.eradicateExpired(Date.now()).catch(() => {});
+      void this.pgroups.eradicateExpired(Date.now()).catch(() => {});
     }, ERADICATION_SWEEP_MS);
     this.sweepTimer.unref();
   }

@@ -3,8 +3,10 @@
 
 import './threadpool.js';
 import { Command, Option } from 'commander';
+import pino from 'pino';
 import { startArrayDaemon } from '../array/daemon.js';
-import { parseHostPort } from './address.js';
+import { parseHostPort } from '../platform/address.js';
+import { ReplicationService } from '../replication/replication-service.js';
 
 const program = new Command();
 program
@@ -22,6 +24,11 @@ array
   .option('--rest <host:port>', 'REST API (HTTPS) listen address', '127.0.0.1:8443')
   .option('--nbd <host:port>', 'NBD listen address', '127.0.0.1:10809')
   .option('--no-nbd', 'do not serve NBD')
+  .option(
+    '--replication <host:port>',
+    'replication port: where connected arrays reach this one (port 0: any free port)',
+    '127.0.0.1:8444',
+  )
   .addOption(
     new Option('--tls-cert <file>', 'PEM certificate for the REST API (default: self-signed, DIR/tls/)'),
   )
@@ -42,13 +49,17 @@ Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal 
       dataDir: string;
       rest: string;
       nbd: string | false;
+      replication: string;
       tlsCert?: string;
       tlsKey?: string;
     }) => {
       if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) {
         throw new Error('--tls-cert and --tls-key must be given together');
       }
+      const logger = pino({ name: `array:${options.name}` });
+      const replicationListen = parseHostPort(options.replication, '--replication');
       const running = await startArrayDaemon({
+        logger,
         name: options.name,
         dataDir: options.dataDir,
         rest: parseHostPort(options.rest, '--rest'),
@@ -56,9 +67,16 @@ Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal 
         ...(options.tlsCert ? { tlsCertPath: options.tlsCert } : {}),
         ...(options.tlsKey ? { tlsKeyPath: options.tlsKey } : {}),
       });
+      const replication = new ReplicationService(running.array, replicationListen, logger);
+      await replication.start();
+      running.array.replication = replication;
+      logger.info({ array: running.array.name, replication: replication.address }, 'replication port open');
       console.error(`tandem: array ${running.array.name} is up; API token in ${running.apiTokenPath}`);
       const shutdown = () => {
-        void running.stop().then(() => process.exit(0));
+        void replication
+          .stop()
+          .then(() => running.stop())
+          .then(() => process.exit(0));
       };
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);

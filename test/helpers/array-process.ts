@@ -27,6 +27,7 @@ export interface ArrayProcess {
   dataDir: string;
   restPort: number;
   nbdPort: number;
+  replicationPort: number;
   child: ChildProcess;
   output: () => string;
   apiToken(): Promise<string>;
@@ -48,9 +49,11 @@ export async function startArrayProcess(options: {
   dataDir: string;
   restPort?: number;
   nbdPort?: number;
+  replicationPort?: number;
 }): Promise<ArrayProcess> {
   const restPort = options.restPort ?? (await freePort());
   const nbdPort = options.nbdPort ?? (await freePort());
+  const replicationPort = options.replicationPort ?? (await freePort());
   const child = spawn(
     process.execPath,
     [
@@ -65,6 +68,8 @@ export async function startArrayProcess(options: {
       `127.0.0.1:${restPort}`,
       '--nbd',
       `127.0.0.1:${nbdPort}`,
+      '--replication',
+      `127.0.0.1:${replicationPort}`,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -86,6 +91,7 @@ export async function startArrayProcess(options: {
     dataDir: options.dataDir,
     restPort,
     nbdPort,
+    replicationPort,
     child,
     output: () => output,
     apiToken: async () => (await readFile(join(options.dataDir, 'api-token'), 'utf8')).trim(),
@@ -97,7 +103,8 @@ export async function startArrayProcess(options: {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
     },
-    restart: () => startArrayProcess({ name: options.name, dataDir: options.dataDir, restPort, nbdPort }),
+    restart: () =>
+      startArrayProcess({ name: options.name, dataDir: options.dataDir, restPort, nbdPort, replicationPort }),
   };
   return proc;
 }

@@ -176,3 +176,26 @@ test('engine: the compression heuristic skips random blocks and keeps compressin
     assert.ok(prepared.stored.length < BLOCK_BYTES / 2 + 64);
   }
 });
+
+test('engine: changedBlocks lists what the layers above a base map, or everything without one', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tandem-engine-diff-'));
+  dirs.push(dir);
+  const engine = await BlockEngine.open(dir);
+  const vol = { headLayerId: engine.newLayer(null) };
+  await engine.write(vol, 0, randomBytes(4 * BLOCK_BYTES)); // blocks 0-3
+  const first = vol.headLayerId;
+  vol.headLayerId = engine.newLayer(first); // snapshot 1 = first
+  await engine.write(vol, 2 * BLOCK_BYTES, randomBytes(BLOCK_BYTES)); // block 2
+  await engine.writeZeroes(vol, 3 * BLOCK_BYTES, BLOCK_BYTES); // block 3 trimmed
+  await engine.write(vol, 9 * BLOCK_BYTES, randomBytes(BLOCK_BYTES)); // block 9
+  const second = vol.headLayerId;
+  vol.headLayerId = engine.newLayer(second); // snapshot 2 = second
+  await engine.commitMeta(engine.layerPuts());
+  assert.deepEqual(await engine.changedBlocks(second, first), { blocks: [2, 3, 9], full: false });
+  assert.deepEqual(await engine.changedBlocks(second, null), { blocks: [0, 1, 2, 3, 9], full: true });
+  assert.equal(engine.blockHashAt(second, 3), null, 'a trimmed block reads as zeroes');
+  const hash = engine.blockHashAt(second, 9);
+  assert.equal(typeof hash, 'string');
+  assert.deepEqual(engine.blockWithHash(hash!), engine.read(second, 9 * BLOCK_BYTES, BLOCK_BYTES));
+  await engine.close();
+});

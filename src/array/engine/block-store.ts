@@ -217,6 +217,20 @@ export class BlockStore {
     return this.layerMaps.get(layerId)?.get(blockIndex);
   }
 
+  /** The content hash (latin1) of a stored block. */
+  hashOf(blockId: number): string | undefined {
+    return this.refs.get(blockId)?.hash;
+  }
+
+  /** The bytes of the stored block with this content hash (latin1), if any. */
+  readByHash(hash: string): Buffer | undefined {
+    const blockId = this.hashes.get(hash);
+    if (blockId === undefined) return undefined;
+    const out = Buffer.allocUnsafe(BLOCK_BYTES);
+    this.readBlockInto(blockId, out, 0);
+    return out;
+  }
+
   /** The live block with this content, if any. */
   blockWithHash(contentHash: Buffer): number | undefined {
     return this.hashes.get(contentHash.toString('latin1'));

@@ -160,6 +160,50 @@ export class BlockEngine {
     void this.maintenance.run();
   }
 
+  // ---- differences between layers (replication) ----
+
+  /**
+   * Blocks that reading `layerId` may show differently from reading `baseLayerId`: every block
+   * mapped (data or explicit zero) by the layers from `layerId` down to, not including, the base.
+   * `full` is true when the base is null or not in the chain: then every block the chain maps.
+   * Destages first, so the answer comes from the store. Sorted ascending.
+   */
+  async changedBlocks(
+    layerId: number,
+    baseLayerId: number | null,
+  ): Promise<{ blocks: number[]; full: boolean }> {
+    await this.destageNow();
+    const chain = this.chain(layerId);
+    const baseAt = baseLayerId === null ? -1 : chain.indexOf(baseLayerId);
+    const layers = baseAt < 0 ? chain : chain.slice(0, baseAt);
+    const found = new Set<number>();
+    for (const id of layers) for (const [blockIndex] of this.store.layerEntries(id)) found.add(blockIndex);
+    for (const id of layers) {
+      const pending = this.overlay.layer(id);
+      if (pending) for (const blockIndex of pending.blocks.keys()) found.add(blockIndex);
+    }
+    return { blocks: [...found].sort((a, b) => a - b), full: baseAt < 0 };
+  }
+
+  /**
+   * The content hash (sha256, latin1) of one block as `layerId` reads it, or null when it reads as
+   * zeroes. Only for destaged layers (see changedBlocks); undefined if the block is still pending.
+   */
+  blockHashAt(layerId: number, blockIndex: number): string | null | undefined {
+    for (const id of this.chain(layerId)) {
+      if (this.overlay.lookup(id, blockIndex) !== undefined) return undefined;
+      const blockId = this.store.lookup(id, blockIndex);
+      if (blockId === undefined) continue;
+      return blockId === 0 ? null : (this.store.hashOf(blockId) ?? null);
+    }
+    return null;
+  }
+
+  /** The bytes of a stored block with this content hash, if the store has one. */
+  blockWithHash(hash: string): Buffer | undefined {
+    return this.store.readByHash(hash);
+  }
+
   // ---- I/O ----
 
   read(headId: number, offsetBytes: number, lengthBytes: number): Buffer {

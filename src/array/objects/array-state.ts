@@ -5,20 +5,26 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { BlockEngine } from '../engine/engine.js';
 import type {
+  ArrayConnectionRecord,
   ArrayIdentity,
   ConnectionRecord,
   HostGroupRecord,
   HostRecord,
+  PgroupSnapshotRecord,
+  ProtectionGroupRecord,
   SnapshotRecord,
   VolumeRecord,
 } from './model.js';
 
-type AnyRecord =
+export type AnyRecord =
   | VolumeRecord
   | SnapshotRecord
   | HostRecord
   | HostGroupRecord
   | ConnectionRecord
+  | ProtectionGroupRecord
+  | PgroupSnapshotRecord
+  | ArrayConnectionRecord
   | ArrayIdentity;
 
 export function recordKey(record: AnyRecord): string {
@@ -33,6 +39,12 @@ export function recordKey(record: AnyRecord): string {
       return `hgroup:${record.name}`;
     case 'connection':
       return `conn:${record.hostName ?? ''}:${record.hostGroupName ?? ''}:${record.volumeId}`;
+    case 'pgroup':
+      return `pgroup:${record.id}`;
+    case 'pgroup-snapshot':
+      return `pgsnap:${record.id}`;
+    case 'array-connection':
+      return `arrayconn:${record.id}`;
     case 'array':
       return 'array';
   }
@@ -44,6 +56,11 @@ export class ArrayState {
   readonly hosts = new Map<string, HostRecord>();
   readonly hostGroups = new Map<string, HostGroupRecord>();
   connections: ConnectionRecord[] = [];
+  readonly pgroups = new Map<string, ProtectionGroupRecord>();
+  readonly pgroupSnapshots = new Map<string, PgroupSnapshotRecord>();
+  readonly arrayConnections = new Map<string, ArrayConnectionRecord>();
+  /** Layers in use outside any record (incoming replication transfers): kept until unpinned. */
+  readonly pinnedLayers = new Set<number>();
   /** Volumes whose metadata change is being persisted: their writes wait (see exports). */
   readonly fences = new Map<string, Promise<void>>();
 
@@ -64,6 +81,7 @@ export class ArrayState {
         createdMs: Date.now(),
       };
     }
+    identity.connectionKey ??= randomUUID();
     const state = new ArrayState(engine, identity);
     for (const { value } of engine.store.meta.getRange({})) {
       const record = value as AnyRecord;
@@ -72,6 +90,9 @@ export class ArrayState {
       else if (record?.kind === 'host') state.hosts.set(record.name, record);
       else if (record?.kind === 'host-group') state.hostGroups.set(record.name, record);
       else if (record?.kind === 'connection') state.connections.push(record);
+      else if (record?.kind === 'pgroup') state.pgroups.set(record.id, record);
+      else if (record?.kind === 'pgroup-snapshot') state.pgroupSnapshots.set(record.id, record);
+      else if (record?.kind === 'array-connection') state.arrayConnections.set(record.id, record);
     }
     await state.persist([identity]);
     return state;
@@ -92,11 +113,28 @@ export class ArrayState {
     return undefined;
   }
 
+  pgroupByName(name: string): ProtectionGroupRecord | undefined {
+    for (const pgroup of this.pgroups.values()) if (pgroup.name === name) return pgroup;
+    return undefined;
+  }
+
+  pgroupSnapshotByName(name: string): PgroupSnapshotRecord | undefined {
+    for (const snapshot of this.pgroupSnapshots.values()) if (snapshot.name === name) return snapshot;
+    return undefined;
+  }
+
+  arrayConnectionByName(name: string): ArrayConnectionRecord | undefined {
+    for (const connection of this.arrayConnections.values())
+      if (connection.remote.name === name) return connection;
+    return undefined;
+  }
+
   /** Layers something still reads: volume heads and snapshot layers (ancestors follow). */
   roots(): number[] {
     const roots: number[] = [];
     for (const volume of this.volumes.values()) roots.push(volume.headLayerId);
     for (const snapshot of this.snapshots.values()) roots.push(snapshot.layerId);
+    for (const layerId of this.pinnedLayers) roots.push(layerId);
     return roots;
   }
 

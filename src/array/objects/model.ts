@@ -44,6 +44,93 @@ export interface SnapshotRecord {
   layerId: number;
   sourceVolumeId: string;
   sourceVolumeName: string;
+  /** Set when a protection group snapshot made this one (named PG.SUFFIX.VOL). */
+  pgroupSnapshotId?: string;
+}
+
+/** Purity's RetentionPolicy: keep every snapshot for allForSec, then perDay a day for days. */
+export interface RetentionPolicy {
+  allForSec: number;
+  perDay: number;
+  days: number;
+}
+
+export interface ScheduleRecord {
+  enabled: boolean;
+  frequencyMs: number;
+  /** Seconds after midnight (only for frequencies that are whole days), or null. */
+  atSec: number | null;
+  /** Replication only: no transfers start inside [startMs, endMs) after midnight. */
+  blackout: { startMs: number; endMs: number } | null;
+}
+
+export interface PgroupTargetRecord {
+  arrayId: string;
+  arrayName: string;
+  /** Set by the target array (PATCH /protection-groups/targets allowed=true there). */
+  allowed: boolean;
+}
+
+export interface ProtectionGroupRecord {
+  kind: 'pgroup';
+  id: string;
+  name: string;
+  createdMs: number;
+  destroyed: boolean;
+  destroyedAtMs: number | null;
+  volumeIds: string[];
+  targets: PgroupTargetRecord[];
+  snapshotSchedule: ScheduleRecord;
+  replicationSchedule: ScheduleRecord;
+  sourceRetention: RetentionPolicy;
+  targetRetention: RetentionPolicy;
+  nextSnapshotNumber: number;
+  /** Set on a replica group (named SOURCE_ARRAY:PG): the array that replicates into it. */
+  replicaOf: { arrayId: string; arrayName: string; pgroupId: string; pgroupName: string } | null;
+  /** Replica groups only: the target admin allowed replication into it. */
+  allowed: boolean;
+  /** When the last scheduled snapshot and replication ran (ms), to keep schedules across restarts. */
+  lastSnapshotMs: number;
+  lastReplicationMs: number;
+}
+
+export interface PgroupTransferRecord {
+  /** Target array id (on the source), or the source array id (on a replica). */
+  arrayId: string;
+  startedMs: number | null;
+  completedMs: number | null;
+  progress: number;
+  dataTransferredBytes: number;
+  physicalBytesWritten: number;
+}
+
+export interface PgroupSnapshotRecord {
+  kind: 'pgroup-snapshot';
+  id: string;
+  pgroupId: string;
+  name: string;
+  suffix: string;
+  createdMs: number;
+  destroyed: boolean;
+  destroyedAtMs: number | null;
+  /** Volume snapshots taken at the same point in time (one per member). */
+  volumeSnapshotIds: string[];
+  /** Source side: one entry per target it is (being) sent to. Replica side: the one transfer in. */
+  transfers: PgroupTransferRecord[];
+}
+
+/** A connection to another array for replication (both arrays keep one). */
+export interface ArrayConnectionRecord {
+  kind: 'array-connection';
+  id: string;
+  remote: { id: string; name: string };
+  type: 'async-replication' | 'sync-replication';
+  managementAddress: string | null;
+  /** The remote's replication address (host:port); set on the side that dials. */
+  replicationAddress: string | null;
+  /** The remote's connection key, kept to redial (never shown, never logged). */
+  remoteConnectionKey: string | null;
+  createdMs: number;
 }
 
 export interface ChapSettings {
@@ -87,6 +174,8 @@ export interface ArrayIdentity {
   serialPrefix: string;
   nextSerial: number;
   createdMs: number;
+  /** What a peer presents to connect for replication (GET /array-connections/connection-key). */
+  connectionKey?: string;
 }
 
 export const PERSONALITIES = [

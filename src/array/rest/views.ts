@@ -12,15 +12,15 @@ import type {
 import type { PerfRates } from '../objects/perf.js';
 
 export const PURITY_VERSION = '6.7.1';
-const NULL_REF = { id: null, name: null };
+export const NULL_REF = { id: null, name: null };
 const MASKED = '****';
 
-function timeRemaining(destroyedAtMs: number | null): number | null {
+export function timeRemaining(destroyedAtMs: number | null): number | null {
   if (destroyedAtMs === null) return null;
   return Math.max(0, ERADICATION_DELAY_MS - (Date.now() - destroyedAtMs));
 }
 
-function context(array: StorageArray) {
+export function context(array: StorageArray) {
   return { id: array.state.identity.id, name: array.name };
 }
 

@@ -1,0 +1,376 @@
+// Protection groups: member volumes, replication targets, schedules, retention, and snapshots of
+// all members at one point in time (PG.SUFFIX, with one volume snapshot PG.SUFFIX.VOL each).
+// A replica group (SOURCE_ARRAY:PG) is the target side of async replication: its snapshots arrive
+// complete from the source (src/replication/async) and are never written locally.
+
+import { randomUUID } from 'node:crypto';
+import { ERADICATION_DELAY_MS } from '../../constants.js';
+import type { ArrayState } from './array-state.js';
+import { objectErrors } from './errors.js';
+import {
+  OBJECT_NAME,
+  type PgroupSnapshotRecord,
+  type PgroupTransferRecord,
+  type ProtectionGroupRecord,
+  type RetentionPolicy,
+  type ScheduleRecord,
+  SNAPSHOT_SUFFIX,
+  type SnapshotRecord,
+  type VolumeRecord,
+} from './model.js';
+import { retainedIds } from './retention.js';
+
+/** Purity's defaults for a new protection group. */
+export function defaultPgroupSettings(): Pick<
+  ProtectionGroupRecord,
+  'snapshotSchedule' | 'replicationSchedule' | 'sourceRetention' | 'targetRetention'
+> {
+  return {
+    snapshotSchedule: { enabled: false, frequencyMs: 3_600_000, atSec: null, blackout: null },
+    replicationSchedule: { enabled: false, frequencyMs: 14_400_000, atSec: null, blackout: null },
+    sourceRetention: { allForSec: 86_400, perDay: 4, days: 7 },
+    targetRetention: { allForSec: 86_400, perDay: 4, days: 7 },
+  };
+}
+
+export interface PgroupChanges {
+  name?: string;
+  destroyed?: boolean;
+  snapshotSchedule?: Partial<ScheduleRecord>;
+  replicationSchedule?: Partial<ScheduleRecord>;
+  sourceRetention?: Partial<RetentionPolicy>;
+  targetRetention?: Partial<RetentionPolicy>;
+}
+
+/** What a replica group receives with a completed transfer. */
+export interface ReceivedSnapshot {
+  suffix: string;
+  createdMs: number;
+  volumes: Array<{ id: string; name: string; provisionedBytes: number; layerId: number }>;
+  transfer: PgroupTransferRecord;
+}
+
+export class ProtectionGroupService {
+  constructor(private readonly state: ArrayState) {}
+
+  require(name: string): ProtectionGroupRecord {
+    const pgroup = this.state.pgroupByName(name);
+    if (!pgroup) throw objectErrors.notFound('Protection group', name);
+    return pgroup;
+  }
+
+  requireSnapshot(name: string): PgroupSnapshotRecord {
+    const snapshot = this.state.pgroupSnapshotByName(name);
+    if (!snapshot) throw objectErrors.notFound('Protection group snapshot', name);
+    return snapshot;
+  }
+
+  members(pgroup: ProtectionGroupRecord): VolumeRecord[] {
+    return pgroup.volumeIds
+      .map((id) => this.state.volumes.get(id))
+      .filter((v): v is VolumeRecord => v !== undefined);
+  }
+
+  snapshotsOf(pgroup: ProtectionGroupRecord): PgroupSnapshotRecord[] {
+    return [...this.state.pgroupSnapshots.values()]
+      .filter((s) => s.pgroupId === pgroup.id)
+      .sort((a, b) => a.createdMs - b.createdMs);
+  }
+
+  volumeSnapshotsOf(snapshot: PgroupSnapshotRecord): SnapshotRecord[] {
+    return snapshot.volumeSnapshotIds
+      .map((id) => this.state.snapshots.get(id))
+      .filter((s): s is SnapshotRecord => s !== undefined);
+  }
+
+  async create(name: string): Promise<ProtectionGroupRecord> {
+    if (!OBJECT_NAME.test(name)) throw objectErrors.invalid(name, 'Invalid protection group name.');
+    if (this.state.pgroupByName(name)) throw objectErrors.exists('Protection group', name);
+    const pgroup = this.newRecord(name, null);
+    this.state.pgroups.set(pgroup.id, pgroup);
+    await this.state.persist([pgroup]);
+    return pgroup;
+  }
+
+  /** Creates (or returns) the replica of a source array's group: SOURCE_ARRAY:PG. */
+  async ensureReplica(
+    source: NonNullable<ProtectionGroupRecord['replicaOf']>,
+  ): Promise<ProtectionGroupRecord> {
+    const name = `${source.arrayName}:${source.pgroupName}`;
+    const existing = this.state.pgroupByName(name);
+    if (existing) return existing;
+    const pgroup = this.newRecord(name, source);
+    this.state.pgroups.set(pgroup.id, pgroup);
+    await this.state.persist([pgroup]);
+    return pgroup;
+  }
+
+  async update(name: string, changes: PgroupChanges): Promise<ProtectionGroupRecord> {
+    const pgroup = this.require(name);
+    if (pgroup.destroyed && changes.destroyed !== false && Object.keys(changes).length > 0)
+      throw objectErrors.destroyed('Protection group', name);
+    if (changes.name !== undefined && changes.name !== pgroup.name) {
+      if (pgroup.replicaOf) throw objectErrors.invalid(name, 'A replica protection group cannot be renamed.');
+      if (!OBJECT_NAME.test(changes.name))
+        throw objectErrors.invalid(changes.name, 'Invalid protection group name.');
+      if (this.state.pgroupByName(changes.name)) throw objectErrors.exists('Protection group', changes.name);
+      const old = pgroup.name;
+      pgroup.name = changes.name;
+      for (const snapshot of this.snapshotsOf(pgroup)) {
+        snapshot.name = `${changes.name}.${snapshot.suffix}`;
+        for (const volumeSnapshot of this.volumeSnapshotsOf(snapshot))
+          volumeSnapshot.name = `${changes.name}${volumeSnapshot.name.slice(old.length)}`;
+      }
+    }
+    // A schedule that is switched on runs its first snapshot one interval later, as Purity's does.
+    if (changes.snapshotSchedule) {
+      if (changes.snapshotSchedule.enabled && !pgroup.snapshotSchedule.enabled)
+        pgroup.lastSnapshotMs = Date.now();
+      pgroup.snapshotSchedule = { ...pgroup.snapshotSchedule, ...changes.snapshotSchedule };
+    }
+    if (changes.replicationSchedule) {
+      if (changes.replicationSchedule.enabled && !pgroup.replicationSchedule.enabled)
+        pgroup.lastReplicationMs = Date.now();
+      pgroup.replicationSchedule = { ...pgroup.replicationSchedule, ...changes.replicationSchedule };
+    }
+    if (changes.sourceRetention)
+      pgroup.sourceRetention = { ...pgroup.sourceRetention, ...changes.sourceRetention };
+    if (changes.targetRetention)
+      pgroup.targetRetention = { ...pgroup.targetRetention, ...changes.targetRetention };
+    if (changes.destroyed !== undefined && changes.destroyed !== pgroup.destroyed) {
+      pgroup.destroyed = changes.destroyed;
+      pgroup.destroyedAtMs = changes.destroyed ? Date.now() : null;
+    }
+    await this.state.persist([pgroup, ...this.allSnapshotRecords(pgroup)]);
+    return pgroup;
+  }
+
+  async eradicate(name: string): Promise<void> {
+    const pgroup = this.require(name);
+    if (!pgroup.destroyed) throw objectErrors.notDestroyed('Protection group', name);
+    const removed = this.allSnapshotRecords(pgroup);
+    for (const record of removed) {
+      if (record.kind === 'snapshot') this.state.snapshots.delete(record.id);
+      else this.state.pgroupSnapshots.delete(record.id);
+    }
+    this.state.pgroups.delete(pgroup.id);
+    await this.state.persist([], [pgroup, ...removed]);
+  }
+
+  async addVolumes(
+    name: string,
+    volumeNames: string[],
+  ): Promise<Array<{ pgroup: ProtectionGroupRecord; volume: VolumeRecord }>> {
+    const pgroup = this.requireLocal(name);
+    const volumes = volumeNames.map((v) => {
+      const volume = this.state.volumeByName(v);
+      if (!volume) throw objectErrors.notFound('Volume', v);
+      if (pgroup.volumeIds.includes(volume.id))
+        throw objectErrors.invalid(v, `Protection group ${name} already includes ${v}.`);
+      return volume;
+    });
+    for (const volume of volumes) pgroup.volumeIds.push(volume.id);
+    await this.state.persist([pgroup]);
+    return volumes.map((volume) => ({ pgroup, volume }));
+  }
+
+  async removeVolumes(name: string, volumeNames: string[]): Promise<void> {
+    const pgroup = this.requireLocal(name);
+    const ids = volumeNames.map((v) => {
+      const volume = this.state.volumeByName(v);
+      if (!volume || !pgroup.volumeIds.includes(volume.id))
+        throw objectErrors.invalid(v, `Protection group ${name} does not include ${v}.`);
+      return volume.id;
+    });
+    pgroup.volumeIds = pgroup.volumeIds.filter((id) => !ids.includes(id));
+    await this.state.persist([pgroup]);
+  }
+
+  /**
+   * Takes a snapshot of every member at one point in time: all heads are frozen in the same
+   * synchronous step, so a write acknowledged before the call is in every snapshot and none issued
+   * after it is.
+   */
+  async snapshot(name: string, suffix?: string): Promise<PgroupSnapshotRecord> {
+    const pgroup = this.requireLocal(name);
+    if (pgroup.destroyed) throw objectErrors.destroyed('Protection group', name);
+    if (suffix !== undefined && !SNAPSHOT_SUFFIX.test(suffix))
+      throw objectErrors.invalid(
+        suffix,
+        'Invalid suffix: 1-65 letters, digits or dashes with at least one letter or dash.',
+      );
+    const finalSuffix = suffix ?? String(pgroup.nextSnapshotNumber++);
+    const snapshotName = `${pgroup.name}.${finalSuffix}`;
+    if (this.state.pgroupSnapshotByName(snapshotName))
+      throw objectErrors.exists('Protection group snapshot', snapshotName);
+    const createdMs = Date.now();
+    const id = randomUUID();
+    const members = this.members(pgroup).filter((v) => !v.destroyed);
+    const volumeSnapshots: SnapshotRecord[] = members.map((volume) => {
+      const frozen = volume.headLayerId;
+      volume.headLayerId = this.state.engine.newLayer(frozen);
+      return {
+        kind: 'snapshot',
+        id: randomUUID(),
+        name: `${snapshotName}.${volume.name}`,
+        suffix: `${finalSuffix}.${volume.name}`,
+        serial: this.state.nextSerial(),
+        createdMs,
+        provisionedBytes: volume.provisionedBytes,
+        destroyed: false,
+        destroyedAtMs: null,
+        layerId: frozen,
+        sourceVolumeId: volume.id,
+        sourceVolumeName: volume.name,
+        pgroupSnapshotId: id,
+      };
+    });
+    const snapshot: PgroupSnapshotRecord = {
+      kind: 'pgroup-snapshot',
+      id,
+      pgroupId: pgroup.id,
+      name: snapshotName,
+      suffix: finalSuffix,
+      createdMs,
+      destroyed: false,
+      destroyedAtMs: null,
+      volumeSnapshotIds: volumeSnapshots.map((s) => s.id),
+      transfers: [],
+    };
+    for (const volumeSnapshot of volumeSnapshots) this.state.snapshots.set(volumeSnapshot.id, volumeSnapshot);
+    this.state.pgroupSnapshots.set(snapshot.id, snapshot);
+    await this.state.persist(
+      [pgroup, snapshot, ...volumeSnapshots, ...members],
+      [],
+      members.map((v) => v.id),
+    );
+    return snapshot;
+  }
+
+  /** Replica side: records a fully transferred snapshot; its volume snapshots use the given layers. */
+  async receive(replica: ProtectionGroupRecord, received: ReceivedSnapshot): Promise<PgroupSnapshotRecord> {
+    const name = `${replica.name}.${received.suffix}`;
+    const id = randomUUID();
+    const volumeSnapshots: SnapshotRecord[] = received.volumes.map((volume) => ({
+      kind: 'snapshot',
+      id: randomUUID(),
+      name: `${name}.${volume.name}`,
+      suffix: `${received.suffix}.${volume.name}`,
+      serial: this.state.nextSerial(),
+      createdMs: received.createdMs,
+      provisionedBytes: volume.provisionedBytes,
+      destroyed: false,
+      destroyedAtMs: null,
+      layerId: volume.layerId,
+      sourceVolumeId: volume.id,
+      sourceVolumeName: volume.name,
+      pgroupSnapshotId: id,
+    }));
+    const snapshot: PgroupSnapshotRecord = {
+      kind: 'pgroup-snapshot',
+      id,
+      pgroupId: replica.id,
+      name,
+      suffix: received.suffix,
+      createdMs: received.createdMs,
+      destroyed: false,
+      destroyedAtMs: null,
+      volumeSnapshotIds: volumeSnapshots.map((s) => s.id),
+      transfers: [received.transfer],
+    };
+    for (const volumeSnapshot of volumeSnapshots) this.state.snapshots.set(volumeSnapshot.id, volumeSnapshot);
+    this.state.pgroupSnapshots.set(snapshot.id, snapshot);
+    await this.state.persist([snapshot, ...volumeSnapshots]);
+    return snapshot;
+  }
+
+  async updateSnapshot(name: string, changes: { destroyed?: boolean }): Promise<PgroupSnapshotRecord> {
+    const snapshot = this.requireSnapshot(name);
+    if (changes.destroyed !== undefined && changes.destroyed !== snapshot.destroyed) {
+      snapshot.destroyed = changes.destroyed;
+      snapshot.destroyedAtMs = changes.destroyed ? Date.now() : null;
+      for (const volumeSnapshot of this.volumeSnapshotsOf(snapshot)) {
+        volumeSnapshot.destroyed = snapshot.destroyed;
+        volumeSnapshot.destroyedAtMs = snapshot.destroyedAtMs;
+      }
+    }
+    await this.state.persist([snapshot, ...this.volumeSnapshotsOf(snapshot)]);
+    return snapshot;
+  }
+
+  async eradicateSnapshot(name: string): Promise<void> {
+    const snapshot = this.requireSnapshot(name);
+    if (!snapshot.destroyed) throw objectErrors.notDestroyed('Protection group snapshot', name);
+    await this.removeSnapshots([snapshot]);
+  }
+
+  /**
+   * Applies the group's retention (source retention on the source, target retention on a replica,
+   * which takes it from the source): snapshots the policy no longer keeps are eradicated at once.
+   * `pinned` snapshots (the newest one each target holds) are always kept.
+   */
+  async applyRetention(
+    pgroup: ProtectionGroupRecord,
+    policy: RetentionPolicy,
+    nowMs: number,
+    pinned: ReadonlySet<string> = new Set(),
+  ): Promise<string[]> {
+    const snapshots = this.snapshotsOf(pgroup).filter((s) => !s.destroyed);
+    const keep = retainedIds(snapshots, policy, nowMs, pinned);
+    const dropped = snapshots.filter((s) => !keep.has(s.id));
+    if (dropped.length > 0) await this.removeSnapshots(dropped);
+    return dropped.map((s) => s.name);
+  }
+
+  /** Eradicates pgroups and pgroup snapshots destroyed longer than the eradication delay ago. */
+  async eradicateExpired(nowMs: number): Promise<void> {
+    const expired = (at: number | null) => at !== null && nowMs - at >= ERADICATION_DELAY_MS;
+    for (const snapshot of [...this.state.pgroupSnapshots.values()])
+      if (snapshot.destroyed && expired(snapshot.destroyedAtMs)) await this.removeSnapshots([snapshot]);
+    for (const pgroup of [...this.state.pgroups.values()])
+      if (pgroup.destroyed && expired(pgroup.destroyedAtMs)) await this.eradicate(pgroup.name);
+  }
+
+  private async removeSnapshots(snapshots: PgroupSnapshotRecord[]): Promise<void> {
+    const removed: Array<PgroupSnapshotRecord | SnapshotRecord> = [];
+    for (const snapshot of snapshots) {
+      for (const volumeSnapshot of this.volumeSnapshotsOf(snapshot)) {
+        this.state.snapshots.delete(volumeSnapshot.id);
+        removed.push(volumeSnapshot);
+      }
+      this.state.pgroupSnapshots.delete(snapshot.id);
+      removed.push(snapshot);
+    }
+    await this.state.persist([], removed);
+  }
+
+  private requireLocal(name: string): ProtectionGroupRecord {
+    const pgroup = this.require(name);
+    if (pgroup.replicaOf)
+      throw objectErrors.invalid(name, 'A replica protection group cannot be changed here.');
+    return pgroup;
+  }
+
+  private allSnapshotRecords(pgroup: ProtectionGroupRecord): Array<PgroupSnapshotRecord | SnapshotRecord> {
+    return this.snapshotsOf(pgroup).flatMap((s) => [s, ...this.volumeSnapshotsOf(s)]);
+  }
+
+  private newRecord(name: string, replicaOf: ProtectionGroupRecord['replicaOf']): ProtectionGroupRecord {
+    return {
+      kind: 'pgroup',
+      id: randomUUID(),
+      name,
+      createdMs: Date.now(),
+      destroyed: false,
+      destroyedAtMs: null,
+      volumeIds: [],
+      targets: [],
+      ...defaultPgroupSettings(),
+      nextSnapshotNumber: 1,
+      replicaOf,
+      allowed: false,
+      lastSnapshotMs: 0,
+      lastReplicationMs: 0,
+    };
+  }
+}
