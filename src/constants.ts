@@ -120,14 +120,14 @@ export const REPLICATION_REQUESTS_INFLIGHT_MAX = 32;
  * Twice the peer's request limit, so a well-behaved peer's requests plus its messages never stall.
  */
 export const REPLICATION_HANDLING_MAX = 2 * REPLICATION_REQUESTS_INFLIGHT_MAX;
-/** ...or once the payloads of those being handled add up to this much (64 frames of 64 MiB would be 4 GiB). */
+/** ...or once their payloads add up to this much (64 frames of 64 MiB would be 4 GiB). */
 export const REPLICATION_HANDLING_MAX_BYTES = 256 * 1024 * 1024;
 /**
  * A frame is handed to the socket in slices of at most this size, waiting for 'drain' whenever the
  * socket says it is full: a 64 MiB payload never sits whole in the socket's buffer.
  */
 export const REPLICATION_WRITE_SLICE_BYTES = 1024 * 1024;
-/** A link sends a ping when it has sent nothing for this long, so the peer hears from it. */
+/** Heartbeat tick: a link that has sent nothing for half of it sends a ping, so the peer hears from it. */
 export const REPLICATION_HEARTBEAT_MS = 1000;
 /** A link that has received nothing for this long is declared dead (five missed heartbeats). */
 export const REPLICATION_DEAD_AFTER_MS = 5000;

@@ -325,32 +325,30 @@ export class ReplicationService implements ReplicationPort {
     return { ok: true as const, array: { id: this.array.state.identity.id, name: this.array.name } };
   }
 
-  /** A peer dialled in (new connection or a redial): record it if new and use the link. */
+  /** A peer dialled in (new connection or a redial): use the link at once, record the peer if new. */
   private accepted(link: ReplicationLink, hello: Hello): void {
-    void (async () => {
-      let connection = [...this.array.state.arrayConnections.values()].find(
-        (c) => c.remote.id === hello.array.id,
-      );
-      if (!connection) {
-        connection = {
-          kind: 'array-connection',
-          id: randomUUID(),
-          remote: hello.array,
-          type: hello.type,
-          managementAddress: null,
-          replicationAddress: null,
-          remoteConnectionKey: null,
-          createdMs: Date.now(),
-        };
-        this.array.state.arrayConnections.set(connection.id, connection);
-        await this.array.state.persist([connection]);
-        this.logger.info({ peer: hello.array.name }, 'array connection created by peer');
-      }
-      this.attach(link, hello.array);
-    })().catch((error) => {
-      this.logger.warn({ err: (error as Error).message }, 'could not record an incoming array connection');
-      link.close();
-    });
+    // Handlers go on before anything else: a request arriving without one is refused.
+    this.attach(link, hello.array);
+    const known = [...this.array.state.arrayConnections.values()].some((c) => c.remote.id === hello.array.id);
+    if (known) return;
+    const connection: ArrayConnectionRecord = {
+      kind: 'array-connection',
+      id: randomUUID(),
+      remote: { id: hello.array.id, name: hello.array.name },
+      type: hello.type,
+      managementAddress: null,
+      replicationAddress: null,
+      remoteConnectionKey: null,
+      createdMs: Date.now(),
+    };
+    this.array.state.arrayConnections.set(connection.id, connection);
+    this.array.state
+      .persist([connection])
+      .then(() => this.logger.info({ peer: hello.array.name }, 'array connection created by peer'))
+      .catch((error: Error) => {
+        this.logger.warn({ err: error.message }, 'could not record an incoming array connection');
+        void link.close();
+      });
   }
 
   private keepConnected(connection: ArrayConnectionRecord): void {

@@ -320,7 +320,8 @@ export class ReplicationLink extends EventEmitter<LinkEvents> {
 
   private handleMessage(frame: Frame): void {
     const type = frame.header['type'];
-    if (typeof type === 'string' && type.startsWith(RESERVED_TYPE_PREFIX)) return; // ping: arrival is the point
+    // A ping's arrival is all it says (Liveness heard it in onData).
+    if (typeof type === 'string' && type.startsWith(RESERVED_TYPE_PREFIX)) return;
     const handler = typeof type === 'string' ? this.messageHandlers.get(type) : undefined;
     if (handler === undefined) {
       this.logger.warn(

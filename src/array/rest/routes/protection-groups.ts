@@ -395,7 +395,7 @@ function pgroupSnapshotRoutes(app: FastifyInstance, array: StorageArray): void {
     const names = optionalList(query, 'names');
     let snapshots = snapshotsFor(optionalList(query, 'source_names'));
     let parsed = listQuery(request);
-    if (names && names.every((n) => array.state.pgroupByName(n))) {
+    if (names?.every((n) => array.state.pgroupByName(n))) {
       const ids = names.map((n) => array.state.pgroupByName(n)!.id);
       snapshots = snapshots.filter((s) => ids.includes(s.pgroupId));
       parsed = { ...parsed, names: null };
