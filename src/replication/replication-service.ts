@@ -232,7 +232,12 @@ export class ReplicationService implements ReplicationPort {
       );
     }
     if (this.array.state.pgroupSnapshots.has(snapshot.id)) await this.array.state.persist([snapshot]);
-    if (record.completedMs) await this.applySourceRetention(pgroup, Date.now());
+    if (record.completedMs) await this.applySourceRetention(pgroup, Math.max(Date.now(), snapshot.createdMs));
+  }
+
+  /** Resolves when no transfer is being sent (tests, orderly shutdown). */
+  async idle(): Promise<void> {
+    while (this.sending.size > 0) await Promise.allSettled([...this.sending.values()]);
   }
 
   // ---- schedules ----
@@ -246,7 +251,7 @@ export class ReplicationService implements ReplicationPort {
         const snap = pgroup.snapshotSchedule;
         if (snap.enabled && nowMs - pgroup.lastSnapshotMs >= snap.frequencyMs) {
           pgroup.lastSnapshotMs = nowMs;
-          await this.array.pgroups.snapshot(pgroup.name);
+          await this.array.pgroups.snapshot(pgroup.name, undefined, nowMs);
           await this.applySourceRetention(pgroup, nowMs);
         }
         const repl = pgroup.replicationSchedule;
@@ -258,8 +263,9 @@ export class ReplicationService implements ReplicationPort {
           !inBlackout(repl.blackout, nowMs)
         ) {
           pgroup.lastReplicationMs = nowMs;
-          const snapshot = await this.array.pgroups.snapshot(pgroup.name);
+          const snapshot = await this.array.pgroups.snapshot(pgroup.name, undefined, nowMs);
           this.replicate(pgroup, snapshot);
+          await this.applySourceRetention(pgroup, nowMs);
           continue;
         }
         this.retryNewest(pgroup);

@@ -191,7 +191,7 @@ export class ProtectionGroupService {
    * synchronous step, so a write acknowledged before the call is in every snapshot and none issued
    * after it is.
    */
-  async snapshot(name: string, suffix?: string): Promise<PgroupSnapshotRecord> {
+  async snapshot(name: string, suffix?: string, atMs = Date.now()): Promise<PgroupSnapshotRecord> {
     const pgroup = this.requireLocal(name);
     if (pgroup.destroyed) throw objectErrors.destroyed('Protection group', name);
     if (suffix !== undefined && !SNAPSHOT_SUFFIX.test(suffix))
@@ -203,7 +203,7 @@ export class ProtectionGroupService {
     const snapshotName = `${pgroup.name}.${finalSuffix}`;
     if (this.state.pgroupSnapshotByName(snapshotName))
       throw objectErrors.exists('Protection group snapshot', snapshotName);
-    const createdMs = Date.now();
+    const createdMs = atMs;
     const id = randomUUID();
     const members = this.members(pgroup).filter((v) => !v.destroyed);
     const volumeSnapshots: SnapshotRecord[] = members.map((volume) => {

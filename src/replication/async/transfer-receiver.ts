@@ -160,10 +160,12 @@ export class TransferReceiver {
     this.incoming.delete(transferId);
     for (const layerId of transfer.layers.values()) this.array.state.pinnedLayers.delete(layerId);
     replica.targetRetention = { ...begin.targetRetention };
+    // Evaluated at the source's clock when it is ahead (the source stamps the snapshots).
+    const nowMs = Math.max(Date.now(), begin.snapshot.createdMs);
     await this.array.pgroups.applyRetention(
       replica,
       replica.targetRetention,
-      Date.now(),
+      nowMs,
       this.newestPinned(replica),
     );
     return { physicalBytesWritten: transfer.physicalBytes };
