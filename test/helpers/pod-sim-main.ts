@@ -31,7 +31,6 @@ for (const seed of seeds) {
       JSON.stringify({
         seed,
         preferred,
-        events: result.events,
         ...result,
         aloneByEpoch: [...result.aloneByEpoch],
       }),
