@@ -50,6 +50,14 @@ export const COMPRESS_SAMPLE_DISTINCT_RATIO_MAX = 0.5;
 export const REPLICATION_TRANSFER_BATCH_BLOCKS = 256;
 /** How often protection group schedules are checked. */
 export const REPLICATION_SCHEDULER_TICK_MS = 1000;
+/** Stretched pods: how often a pod's state machine gets a clock tick. */
+export const POD_TICK_MS = 100;
+/** Stretched pods: the mediator is asked whether it is reachable this often (drives pre-election). */
+export const POD_MEDIATOR_HEALTH_MS = 1000;
+/** Longest time from losing the peer to a decision; I/O waits meanwhile (issue target: resume <= 2 s). */
+export const POD_DECISION_TIMEOUT_MS = 1500;
+/** A non-preferred array claims the mediator this much later, so the preferred one wins a race. */
+export const POD_NON_PREFERRED_CLAIM_DELAY_MS = 300;
 /** Data log segment size: the unit of space reclaim (a mostly-dead segment is compacted away). */
 export const DATA_SEGMENT_BYTES = 256 * 1024 * 1024;
 /** A sealed data segment is compacted once no more than this fraction of it is live. */
@@ -150,3 +158,30 @@ export const REPLICATION_REDIAL_INITIAL_MS = 100;
 export const REPLICATION_REDIAL_MAX_MS = 5000;
 /** A remote handler's error text is cut to this length: it goes into a frame header and into logs. */
 export const REPLICATION_ERROR_MESSAGE_MAX_CHARS = 2000;
+
+// ---- Mediator (src/mediator/) ----
+/**
+ * Newest epochs (splits) remembered per pod. A pod splits again only after it has rejoined, so an
+ * array never claims an epoch 16 splits old; older claims are denied (they cannot be proven free),
+ * and the grants file stays small because the whole file is rewritten for every grant.
+ */
+export const MEDIATOR_EPOCHS_KEPT_PER_POD = 16;
+/** Pods one mediator decides for; bounds memory and the grants file (about 3 KiB per pod at most). */
+export const MEDIATOR_PODS_MAX = 4096;
+/** Longest pod or array id in a claim: array ids are UUIDs and pod names are short. */
+export const MEDIATOR_ID_MAX_CHARS = 128;
+/** Largest claim body accepted: a claim is under 300 bytes of JSON. */
+export const MEDIATOR_BODY_MAX_BYTES = 4096;
+/** Claims waiting for their turn (each may wait on one fsync); more are answered 503 at once. */
+export const MEDIATOR_CLAIMS_PENDING_MAX = 1024;
+/** A request must arrive whole within this time or the connection is closed (bounds slow clients). */
+export const MEDIATOR_REQUEST_TIMEOUT_MS = 10_000;
+/** Largest grants file read at start: well above PODS_MAX full pods, far below a memory problem. */
+export const MEDIATOR_GRANTS_FILE_MAX_BYTES = 32 * 1024 * 1024;
+/**
+ * How long an array waits for the mediator's answer before treating it as unreachable: a split
+ * must be decided within the pod's decision deadline, and a mediator that is up answers in ms.
+ */
+export const MEDIATOR_CLIENT_TIMEOUT_MS = 1000;
+/** Largest answer the client reads from a mediator (its answers are under 200 bytes). */
+export const MEDIATOR_CLIENT_ANSWER_MAX_BYTES = 16 * 1024;

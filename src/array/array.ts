@@ -7,6 +7,7 @@ import { ArrayState } from './objects/array-state.js';
 import { ArrayExports } from './objects/exports.js';
 import { HostService } from './objects/hosts.js';
 import { PerfRegistry } from './objects/perf.js';
+import { PodService } from './objects/pods.js';
 import { ProtectionGroupService } from './objects/protection-groups.js';
 import type { ReplicationPort } from './objects/replication-port.js';
 import { SpaceCalculator } from './objects/space.js';
@@ -16,6 +17,7 @@ export class StorageArray {
   readonly volumes: VolumeService;
   readonly hosts: HostService;
   readonly pgroups: ProtectionGroupService;
+  readonly pods: PodService;
   /** Set by the daemon when replication runs; REST answers replication calls only then. */
   replication: ReplicationPort | null = null;
   readonly perf = new PerfRegistry();
@@ -30,6 +32,7 @@ export class StorageArray {
     this.volumes = new VolumeService(state);
     this.hosts = new HostService(state);
     this.pgroups = new ProtectionGroupService(state);
+    this.pods = new PodService(state);
     this.space = new SpaceCalculator(state);
     this.exports = new ArrayExports(state, this.perf);
     this.sweepTimer = setInterval(() => {

@@ -83,6 +83,42 @@ Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal 
     },
   );
 
+const mediator = program.command('mediator').description('mediator for stretched (ActiveCluster-style) pods');
+mediator
+  .command('start')
+  .description('grant each pod split (epoch) to the first array that claims it, until SIGTERM or SIGINT')
+  .requiredOption('--data-dir <dir>', 'where the mediator keeps its grants; created on first start')
+  .option('--listen <host:port>', 'HTTP listen address (port 0: any free port)', '127.0.0.1:8555')
+  .addHelpText(
+    'after',
+    `
+Arrays POST {"pod", "epoch", "array"} to /claims; GET /health and GET /claims?pod=ID show its state.
+Every grant is on disk (DIR/grants.json) before it is answered, so a restart never grants an epoch twice.
+Plain HTTP: keep it on a trusted network. Logs are JSON lines (pino) on stdout.`,
+  )
+  .action(async (options: { dataDir: string; listen: string }) => {
+    const { startMediator } = await import('../mediator/server.js');
+    const logger = pino({ name: 'mediator' });
+    const running = await startMediator({
+      ...parseHostPort(options.listen, '--listen'),
+      dataDir: options.dataDir,
+      logger,
+    });
+    const { host, port } = running.address;
+    console.error(`tandem: mediator is up on http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+    const shutdown = () => {
+      void running.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'mediator: close failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(
     `tandem: ${error instanceof Error ? (process.env.TANDEM_DEBUG ? error.stack : error.message) : String(error)}`,

@@ -11,6 +11,7 @@ import type {
   HostGroupRecord,
   HostRecord,
   PgroupSnapshotRecord,
+  PodRecord,
   ProtectionGroupRecord,
   SnapshotRecord,
   VolumeRecord,
@@ -25,6 +26,7 @@ export type AnyRecord =
   | ProtectionGroupRecord
   | PgroupSnapshotRecord
   | ArrayConnectionRecord
+  | PodRecord
   | ArrayIdentity;
 
 export function recordKey(record: AnyRecord): string {
@@ -45,9 +47,20 @@ export function recordKey(record: AnyRecord): string {
       return `pgsnap:${record.id}`;
     case 'array-connection':
       return `arrayconn:${record.id}`;
+    case 'pod':
+      return `pod:${record.id}`;
     case 'array':
       return 'array';
   }
+}
+
+/** How I/O to volumes in a stretched pod is carried out (src/replication/sync plugs it in). */
+export interface PodIo {
+  /** Mirrors, serves locally or refuses the write, as the pod's state here allows. */
+  write(volume: VolumeRecord, offsetBytes: number, data: Buffer): Promise<void>;
+  writeZeroes(volume: VolumeRecord, offsetBytes: number, lengthBytes: number): Promise<void>;
+  /** Throws an IoError when the pod may not serve reads on this array now. */
+  checkRead(volume: VolumeRecord): void;
 }
 
 export class ArrayState {
@@ -59,6 +72,9 @@ export class ArrayState {
   readonly pgroups = new Map<string, ProtectionGroupRecord>();
   readonly pgroupSnapshots = new Map<string, PgroupSnapshotRecord>();
   readonly arrayConnections = new Map<string, ArrayConnectionRecord>();
+  readonly pods = new Map<string, PodRecord>();
+  /** Set while replication runs: I/O to pod volumes goes through it. */
+  podIo: PodIo | null = null;
   /** Layers in use outside any record (incoming replication transfers): kept until unpinned. */
   readonly pinnedLayers = new Set<number>();
   /** Volumes whose metadata change is being persisted: their writes wait (see exports). */
@@ -93,6 +109,7 @@ export class ArrayState {
       else if (record?.kind === 'pgroup') state.pgroups.set(record.id, record);
       else if (record?.kind === 'pgroup-snapshot') state.pgroupSnapshots.set(record.id, record);
       else if (record?.kind === 'array-connection') state.arrayConnections.set(record.id, record);
+      else if (record?.kind === 'pod') state.pods.set(record.id, record);
     }
     await state.persist([identity]);
     return state;
@@ -120,6 +137,11 @@ export class ArrayState {
 
   pgroupSnapshotByName(name: string): PgroupSnapshotRecord | undefined {
     for (const snapshot of this.pgroupSnapshots.values()) if (snapshot.name === name) return snapshot;
+    return undefined;
+  }
+
+  podByName(name: string): PodRecord | undefined {
+    for (const pod of this.pods.values()) if (pod.name === name) return pod;
     return undefined;
   }
 

@@ -84,6 +84,7 @@ class VolumeDevice implements BlockDevice {
   read(offsetBytes: number, lengthBytes: number): Buffer {
     const start = process.hrtime.bigint();
     this.check(offsetBytes, lengthBytes);
+    if (this.volume.podId && this.state.podIo) this.state.podIo.checkRead(this.volume);
     const data = this.state.engine.read(this.volume.headLayerId, offsetBytes, lengthBytes);
     this.perf.record(this.volume.id, 'read', lengthBytes, elapsedUsec(start));
     return data;
@@ -93,7 +94,8 @@ class VolumeDevice implements BlockDevice {
     const start = process.hrtime.bigint();
     await this.fence();
     this.check(offsetBytes, data.length);
-    await this.state.engine.write(this.volume, offsetBytes, data);
+    if (this.volume.podId && this.state.podIo) await this.state.podIo.write(this.volume, offsetBytes, data);
+    else await this.state.engine.write(this.volume, offsetBytes, data);
     this.perf.record(this.volume.id, 'write', data.length, elapsedUsec(start));
   }
 
@@ -101,7 +103,9 @@ class VolumeDevice implements BlockDevice {
     const start = process.hrtime.bigint();
     await this.fence();
     this.check(offsetBytes, lengthBytes);
-    await this.state.engine.writeZeroes(this.volume, offsetBytes, lengthBytes);
+    if (this.volume.podId && this.state.podIo)
+      await this.state.podIo.writeZeroes(this.volume, offsetBytes, lengthBytes);
+    else await this.state.engine.writeZeroes(this.volume, offsetBytes, lengthBytes);
     this.perf.record(this.volume.id, 'other', 0, elapsedUsec(start));
   }
 

@@ -22,6 +22,28 @@ export interface VolumeRecord {
   nextSnapshotNumber: number;
   /** Key/value tags by namespace (absent in records written before tags were stored). */
   tags?: TagRecord[];
+  /** Set for a volume in a pod (named POD::VOL). */
+  podId?: string;
+}
+
+/** A pod: a namespace of volumes that can be stretched across two arrays (ActiveCluster). */
+export interface PodRecord {
+  kind: 'pod';
+  id: string;
+  name: string;
+  createdMs: number;
+  destroyed: boolean;
+  destroyedAtMs: number | null;
+  /** The arrays the pod is stretched over (this one first when it created the pod). */
+  arrays: Array<{ id: string; name: string }>;
+  /** Array names that stay online when the arrays lose each other, in order. */
+  failoverPreferences: string[];
+  /** The mediator's URL, or Purity's default name 'purestorage' (no mediator configured). */
+  mediator: string;
+  /** The array that orders writes to the pod (the one that last served it alone, or its creator). */
+  leaderArrayId: string;
+  /** Splits decided so far; mediator claims name the epoch (kept across restarts). */
+  epoch: number;
 }
 
 export interface TagRecord {

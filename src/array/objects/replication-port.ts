@@ -1,7 +1,22 @@
 // What the array's REST API needs from replication (src/replication implements it and the daemon
 // plugs it in): arrays stay independent of how replication traffic is carried.
 
-import type { ArrayConnectionRecord, PgroupSnapshotRecord, ProtectionGroupRecord } from './model.js';
+import type {
+  ArrayConnectionRecord,
+  PgroupSnapshotRecord,
+  PodRecord,
+  ProtectionGroupRecord,
+} from './model.js';
+
+/** One array's view of a stretched pod member (PodArrayStatus in Purity's API). */
+export interface PodArrayStatus {
+  id: string;
+  name: string;
+  status: 'online' | 'offline' | 'resyncing' | 'unknown';
+  mediatorStatus: 'online' | 'unreachable';
+  preElected: boolean;
+  progress: number | null;
+}
 
 export type ArrayConnectionStatus = 'connected' | 'connecting' | 'disconnected';
 
@@ -23,4 +38,11 @@ export interface ReplicationPort {
   setAllowed(replica: ProtectionGroupRecord, allowed: boolean): Promise<void>;
   /** Starts sending a group snapshot to every allowed target; does not wait for it. */
   replicate(pgroup: ProtectionGroupRecord, snapshot: PgroupSnapshotRecord): void;
+  /** Stretches a pod to a connected (sync) array: baseline copy, then active-active. */
+  stretch(pod: PodRecord, arrayName: string): Promise<void>;
+  /** Removes an array from a stretched pod (the pod and its volumes leave that array). */
+  unstretch(pod: PodRecord, arrayName: string, withUnknown: boolean): Promise<void>;
+  /** Sends a stretched pod's records (volumes created, resized, destroyed) to the peer. */
+  podChanged(pod: PodRecord): Promise<void>;
+  podStatus(pod: PodRecord): PodArrayStatus[];
 }

@@ -42,13 +42,22 @@ export function validateProvisioned(bytes: unknown, context: string): number {
   return bytes;
 }
 
-function validateName(name: string): void {
-  if (!OBJECT_NAME.test(name)) {
+/** Checks a volume name (VOL or POD::VOL); returns the pod's id for a pod volume. */
+function validateName(state: ArrayState, name: string): string | undefined {
+  const separator = name.indexOf('::');
+  const podName = separator >= 0 ? name.slice(0, separator) : null;
+  const volumeName = separator >= 0 ? name.slice(separator + 2) : name;
+  if (!OBJECT_NAME.test(volumeName)) {
     throw objectErrors.invalid(
       name,
       'Invalid name: names are 1-63 letters, digits or dashes, beginning and ending with a letter or digit.',
     );
   }
+  if (podName === null) return undefined;
+  const pod = state.podByName(podName);
+  if (!pod) throw objectErrors.notFound('Pod', podName);
+  if (pod.destroyed) throw objectErrors.destroyed('Pod', podName);
+  return pod.id;
 }
 
 export class VolumeService {
@@ -75,10 +84,11 @@ export class VolumeService {
   }
 
   async create(name: string, provisionedBytes: number, qos?: Partial<QosLimits>): Promise<VolumeRecord> {
-    validateName(name);
+    const podId = validateName(this.state, name);
     if (this.state.volumeByName(name)) throw objectErrors.exists('Volume', name);
     validateProvisioned(provisionedBytes, name);
     const volume = this.newRecord(name, provisionedBytes, this.state.engine.newLayer(null), null, qos);
+    if (podId) volume.podId = podId;
     this.state.volumes.set(volume.id, volume);
     await this.state.persist([volume]);
     return volume;
@@ -95,7 +105,7 @@ export class VolumeService {
     const existing = this.state.volumeByName(name);
     if (existing && !overwrite) throw objectErrors.exists('Volume', name);
     if (existing?.destroyed) throw objectErrors.destroyed('Volume', name);
-    if (!existing) validateName(name);
+    const podId = existing ? existing.podId : validateName(this.state, name);
     if (existing && existing.id === sourceVolume?.id) return existing;
     const baseLayerId = sourceVolume ? this.freezeHead(sourceVolume) : snapshot!.layerId;
     const provisionedBytes = sourceVolume ? sourceVolume.provisionedBytes : snapshot!.provisionedBytes;
@@ -110,6 +120,7 @@ export class VolumeService {
       target = existing;
     } else {
       target = this.newRecord(name, provisionedBytes, this.state.engine.newLayer(baseLayerId), source);
+      if (podId) target.podId = podId;
       const copyable = sourceVolume?.tags?.filter((tag) => tag.copyable) ?? [];
       if (copyable.length > 0) target.tags = copyable.map((tag) => ({ ...tag }));
       this.state.volumes.set(target.id, target);
@@ -157,7 +168,9 @@ export class VolumeService {
       throw objectErrors.destroyed('Volume', name);
     }
     if (changes.name !== undefined && changes.name !== volume.name) {
-      validateName(changes.name);
+      const podId = validateName(this.state, changes.name);
+      if (podId !== volume.podId)
+        throw objectErrors.invalid(changes.name, 'A rename cannot move a volume into or out of a pod.');
       if (this.state.volumeByName(changes.name)) throw objectErrors.exists('Volume', changes.name);
       this.renameVolume(volume, changes.name);
     }
@@ -330,6 +343,14 @@ export class VolumeService {
       }
     }
     return disconnected;
+  }
+
+  /** Removes a volume at once (its stretched pod's peer eradicated it). */
+  async eradicateNow(volume: VolumeRecord): Promise<void> {
+    const connections = this.state.connections.filter((c) => c.volumeId === volume.id);
+    this.state.connections = this.state.connections.filter((c) => c.volumeId !== volume.id);
+    if (connections.length > 0) await this.state.persist([], connections);
+    await this.removeVolume(volume);
   }
 
   private async removeVolume(volume: VolumeRecord): Promise<void> {

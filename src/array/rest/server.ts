@@ -18,6 +18,7 @@ import {
 } from './rest-error.js';
 import { toRestError } from './routes/common.js';
 import { hostRoutes } from './routes/hosts.js';
+import { podRoutes } from './routes/pods.js';
 import { protectionGroupRoutes } from './routes/protection-groups.js';
 import { type SystemInfo, systemRoutes } from './routes/system.js';
 import { volumeRoutes } from './routes/volumes.js';
@@ -149,6 +150,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
       volumeRoutes(v2, options.array);
       hostRoutes(v2, options.array);
       protectionGroupRoutes(v2, options.array);
+      podRoutes(v2, options.array);
     },
     { prefix: '/api/:apiVersion' },
   );

@@ -73,7 +73,19 @@ export class PodMachine {
   private resyncRunning = false;
   private readonly out: PodCommand[] = [];
 
-  constructor(private readonly config: PodMachineConfig) {}
+  /**
+   * `initial`: 'synced' for a pod in sync; 'alone' for the array that stretches a pod (it holds
+   * the data, the peer gets a resync); 'stopped' after a restart (it cannot know what it missed).
+   */
+  constructor(
+    private readonly config: PodMachineConfig,
+    initial: { phase: 'synced' | 'alone' | 'stopped'; epoch: number } = { phase: 'synced', epoch: 0 },
+  ) {
+    this.phase = initial.phase;
+    this.io = initial.phase === 'synced' ? 'mirror' : initial.phase === 'alone' ? 'local' : 'fail';
+    this.epoch = initial.epoch;
+    this.linkUp = initial.phase === 'synced';
+  }
 
   get state() {
     return {

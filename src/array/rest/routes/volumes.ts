@@ -2,7 +2,7 @@
 
 import type { FastifyInstance } from 'fastify';
 import type { StorageArray } from '../../array.js';
-import type { QosLimits, TagRecord, VolumeRecord } from '../../objects/model.js';
+import type { PodRecord, QosLimits, TagRecord, VolumeRecord } from '../../objects/model.js';
 import type { VolumeChanges } from '../../objects/volumes.js';
 import {
   alreadyExists,
@@ -97,6 +97,11 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
       if (array.state.volumeByName(name) && !(overwrite && sourceName !== undefined))
         throw alreadyExists('volume', name);
     }
+    for (const name of names) {
+      const pod = podOfName(array, name);
+      if (sourceName !== undefined && pod && array.pods.isStretched(pod))
+        throw invalidOperation('Copying into a volume of a stretched pod is not supported yet.', name);
+    }
     const items = await forEachName(names, async (name) => {
       if (sourceName !== undefined) {
         const copied = await array.volumes.copy(name, sourceName, overwrite);
@@ -105,6 +110,7 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
       if (provisioned === undefined) throw invalidBody('provisioned', 'is required when no source is given');
       return volumeView(array, await array.volumes.create(name, provisioned, qos));
     });
+    await syncPods(array, names);
     array.space.invalidate();
     return { items };
   });
@@ -133,6 +139,7 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
     const items = await forEachName(names, async (name) =>
       volumeView(array, await array.volumes.update(name, changes)),
     );
+    await syncPods(array, rename !== undefined ? [rename] : names);
     array.space.invalidate();
     return { items };
   });
@@ -144,7 +151,9 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
         throw invalidOperation('Volume must be destroyed before it can be eradicated.', name);
       }
     }
+    const pods = names.map((name) => podOfName(array, name));
     await forEachName(names, (name) => array.volumes.eradicate(name));
+    for (const pod of new Set(pods)) if (pod) await array.replication?.podChanged(pod);
     array.space.invalidate();
     return {};
   });
@@ -304,4 +313,16 @@ function tagView(volume: VolumeRecord, tag: TagRecord) {
     copyable: tag.copyable,
     resource: { id: volume.id, name: volume.name },
   };
+}
+
+/** The pod a POD::VOL name points into, if any. */
+function podOfName(array: StorageArray, name: string): PodRecord | undefined {
+  const separator = name.indexOf('::');
+  return separator < 0 ? undefined : array.state.podByName(name.slice(0, separator));
+}
+
+/** Tells the peer of each stretched pod these volumes belong to about their records. */
+async function syncPods(array: StorageArray, names: string[]): Promise<void> {
+  const pods = new Set(names.map((name) => podOfName(array, name)).filter((p) => p !== undefined));
+  for (const pod of pods) await array.replication?.podChanged(pod);
 }

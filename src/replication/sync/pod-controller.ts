@@ -1,0 +1,507 @@
+// One stretched pod on this array: drives its PodMachine (ticks, link events, mediator claims) and
+// carries out its decisions on the data path.
+// - mirror: one array (the pod's leader) orders all writes. A write made on the leader is turned
+//   into whole blocks (read-modify-write at the edges), numbered, written locally and sent to the
+//   peer in the same step; it is acknowledged when both have it durable. A write made on the other
+//   array is forwarded to the leader, which does the same. The peer applies numbered writes in
+//   order, so both arrays see one order even for concurrent writes to the same block.
+// - local: this array won a split; writes are served here and their blocks remembered.
+// - hold: writes wait for the decision; fail: I/O errors.
+// - resync: the survivor copies the blocks it remembered (all mapped blocks when it cannot know,
+//   e.g. at the first stretch or after a restart), sending only contents the peer lacks.
+
+import { randomUUID } from 'node:crypto';
+import { compressSync, uncompressSync } from 'lz4-napi';
+import type { StorageArray } from '../../array/array.js';
+import { IoError } from '../../array/engine/block-device.js';
+import type { PodRecord, VolumeRecord } from '../../array/objects/model.js';
+import {
+  BLOCK_BYTES,
+  POD_DECISION_TIMEOUT_MS,
+  POD_MEDIATOR_HEALTH_MS,
+  POD_NON_PREFERRED_CLAIM_DELAY_MS,
+  POD_TICK_MS,
+  REPLICATION_TRANSFER_BATCH_BLOCKS,
+} from '../../constants.js';
+import type { ReplicationLink } from '../link/index.js';
+import {
+  type PodCommand,
+  type PodInput,
+  type PodIoMode,
+  PodMachine,
+  type PodMessage,
+} from './pod-machine.js';
+
+export interface MediatorPort {
+  health(): Promise<boolean>;
+  claim(podId: string, epoch: number, arrayId: string): Promise<{ granted: boolean } | { unreachable: true }>;
+}
+
+export interface PodLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+export const PodRequest = {
+  message: 'pod-msg',
+  write: 'pod-write',
+  forward: 'pod-forward',
+  meta: 'pod-meta',
+  resyncHashes: 'pod-resync-hashes',
+  resyncData: 'pod-resync-data',
+} as const;
+
+interface PendingWrite {
+  volume: VolumeRecord;
+  blockIndex: number;
+  data: Buffer;
+  done: (error?: Error) => void;
+}
+
+export class PodController {
+  readonly machine: PodMachine;
+  private io: PodIoMode;
+  private link: ReplicationLink | null = null;
+  private readonly ioWaiters: Array<() => void> = [];
+  /** Blocks written while serving alone, per volume id: what a resync must copy. */
+  private changed = new Map<string, Set<number>>();
+  /** True when this array cannot know what changed (first stretch, restart): resync compares all. */
+  private fullResync: boolean;
+  private stream = randomUUID();
+  private nextSeq = 0;
+  private peerStream = '';
+  private expectedSeq = 0;
+  private readonly pending = new Map<number, PendingWrite>();
+  private timers: NodeJS.Timeout[] = [];
+  private resyncing = false;
+  private closed = false;
+
+  constructor(
+    private readonly array: StorageArray,
+    readonly pod: PodRecord,
+    readonly peer: string,
+    private readonly mediator: MediatorPort,
+    private readonly logger: PodLogger,
+    start: 'alone' | 'stopped',
+  ) {
+    const preferredName = pod.failoverPreferences[0];
+    const preferred = preferredName ? (pod.arrays.find((a) => a.name === preferredName)?.id ?? null) : null;
+    this.machine = new PodMachine(
+      {
+        self: array.state.identity.id,
+        peer,
+        preferred,
+        decisionTimeoutMs: POD_DECISION_TIMEOUT_MS,
+        nonPreferredClaimDelayMs: POD_NON_PREFERRED_CLAIM_DELAY_MS,
+      },
+      { phase: start, epoch: pod.epoch },
+    );
+    this.io = this.machine.state.io;
+    this.fullResync = true;
+  }
+
+  /** Last answer to the mediator health check. */
+  mediatorReachable = false;
+
+  get linked(): boolean {
+    return this.link !== null;
+  }
+
+  get ioMode(): PodIoMode {
+    return this.io;
+  }
+
+  get isLeader(): boolean {
+    return this.pod.leaderArrayId === this.array.state.identity.id;
+  }
+
+  start(): void {
+    this.timers.push(setInterval(() => this.input({ type: 'tick', nowMs: Date.now() }), POD_TICK_MS));
+    this.timers.push(
+      setInterval(() => {
+        void this.mediator.health().then((reachable) => {
+          this.mediatorReachable = reachable;
+          this.input({ type: 'mediator-health', reachable });
+        });
+      }, POD_MEDIATOR_HEALTH_MS),
+    );
+    for (const timer of this.timers) timer.unref();
+  }
+
+  stop(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.setIo('fail');
+  }
+
+  linkUp(link: ReplicationLink): void {
+    this.link = link;
+    this.input({ type: 'link-up', nowMs: Date.now() });
+  }
+
+  linkDown(): void {
+    this.link = null;
+    for (const [, write] of this.pending) write.done(new Error('link lost'));
+    this.pending.clear();
+    this.input({ type: 'link-down', nowMs: Date.now() });
+  }
+
+  /** A machine message from the peer. */
+  onMessage(message: PodMessage): void {
+    this.input({ type: 'message', message });
+  }
+
+  private input(input: PodInput): void {
+    if (this.closed) return;
+    const before = this.machine.state.epoch;
+    for (const command of this.machine.step(input)) this.perform(command);
+    if (this.machine.state.epoch !== before) {
+      this.pod.epoch = this.machine.state.epoch;
+      void this.array.state.persist([this.pod]).catch(() => {});
+    }
+  }
+
+  private perform(command: PodCommand): void {
+    switch (command.type) {
+      case 'io':
+        this.setIo(command.mode);
+        break;
+      case 'claim':
+        void this.mediator
+          .claim(this.pod.id, command.epoch, this.array.state.identity.id)
+          .then((answer) =>
+            this.input(
+              'unreachable' in answer
+                ? { type: 'mediator-unreachable', epoch: command.epoch }
+                : { type: 'mediator-answer', epoch: command.epoch, granted: answer.granted },
+            ),
+          );
+        break;
+      case 'send':
+        void this.link
+          ?.send(PodRequest.message, { podId: this.pod.id, message: command.message })
+          .catch(() => {});
+        break;
+      case 'start-resync':
+        void this.resync();
+        break;
+    }
+  }
+
+  private setIo(mode: PodIoMode): void {
+    const previous = this.io;
+    this.io = mode;
+    if (mode === 'local' && previous !== 'local') {
+      // Serving alone: this array orders writes from now on and will be the resync source.
+      this.pod.leaderArrayId = this.array.state.identity.id;
+      void this.array.state.persist([this.pod]).catch(() => {});
+      this.logger.warn(
+        { pod: this.pod.name, epoch: this.machine.state.epoch },
+        'pod serving alone on this array',
+      );
+    }
+    if (mode === 'mirror') {
+      this.stream = randomUUID();
+      this.nextSeq = 0;
+      this.changed.clear();
+      this.fullResync = false;
+    }
+    if (mode === 'fail' && previous !== 'fail')
+      this.logger.warn({ pod: this.pod.name, epoch: this.machine.state.epoch }, 'pod offline on this array');
+    for (const wake of this.ioWaiters.splice(0)) wake();
+  }
+
+  // ---- host I/O ----
+
+  checkRead(): void {
+    if (this.io === 'fail') throw new IoError('offline', `pod ${this.pod.name} is offline on this array`);
+  }
+
+  async write(volume: VolumeRecord, offsetBytes: number, data: Buffer): Promise<void> {
+    for (;;) {
+      if (this.io === 'fail') throw new IoError('offline', `pod ${this.pod.name} is offline on this array`);
+      if (this.io === 'hold') {
+        await new Promise<void>((resolve) => this.ioWaiters.push(resolve));
+        continue;
+      }
+      if (this.io === 'local') {
+        await this.array.engine.write(volume, offsetBytes, data);
+        this.remember(volume, offsetBytes, data.length);
+        return;
+      }
+      try {
+        if (this.isLeader) await this.leaderWrite(volume, offsetBytes, data);
+        else await this.forward(volume, offsetBytes, data);
+        return;
+      } catch (error) {
+        if (error instanceof IoError) throw error;
+        // The peer did not confirm: wait for the split to be decided. If this array serves alone
+        // now, its local copy (written or not) is made complete and remembered; else the write fails.
+        await this.waitForDecision();
+        const decided = this.io as PodIoMode;
+        if (decided === 'local') {
+          await this.array.engine.write(volume, offsetBytes, data);
+          this.remember(volume, offsetBytes, data.length);
+          return;
+        }
+        if (decided === 'fail') throw new IoError('offline', `pod ${this.pod.name} is offline on this array`);
+      }
+    }
+  }
+
+  private async waitForDecision(): Promise<void> {
+    while (this.io === 'mirror' || this.io === 'hold') {
+      await new Promise<void>((resolve) => {
+        this.ioWaiters.push(resolve);
+        setTimeout(resolve, POD_TICK_MS).unref();
+      });
+      if (this.io === 'mirror' && this.link) return;
+    }
+  }
+
+  private remember(volume: VolumeRecord, offsetBytes: number, lengthBytes: number): void {
+    let blocks = this.changed.get(volume.id);
+    if (!blocks) {
+      blocks = new Set();
+      this.changed.set(volume.id, blocks);
+    }
+    const first = Math.floor(offsetBytes / BLOCK_BYTES);
+    const end = Math.ceil((offsetBytes + lengthBytes) / BLOCK_BYTES);
+    for (let block = first; block < end; block++) blocks.add(block);
+  }
+
+  /** Leader: whole blocks, numbered, written here and on the peer in one step. */
+  async leaderWrite(volume: VolumeRecord, offsetBytes: number, data: Buffer): Promise<void> {
+    const link = this.link;
+    if (!link || this.io !== 'mirror') throw new Error('pod is not mirroring');
+    const firstBlock = Math.floor(offsetBytes / BLOCK_BYTES);
+    const endBlock = Math.ceil((offsetBytes + data.length) / BLOCK_BYTES);
+    const whole =
+      offsetBytes % BLOCK_BYTES === 0 && data.length % BLOCK_BYTES === 0
+        ? data
+        : this.merged(volume, firstBlock, endBlock, offsetBytes, data);
+    const seq = this.nextSeq++;
+    const local = this.array.engine.write(volume, firstBlock * BLOCK_BYTES, whole);
+    const remote = link.request(
+      PodRequest.write,
+      { podId: this.pod.id, stream: this.stream, seq, volumeId: volume.id, blockIndex: firstBlock },
+      whole,
+    );
+    await Promise.all([local, remote]);
+  }
+
+  private merged(
+    volume: VolumeRecord,
+    firstBlock: number,
+    endBlock: number,
+    offsetBytes: number,
+    data: Buffer,
+  ) {
+    const whole = this.array.engine.read(
+      volume.headLayerId,
+      firstBlock * BLOCK_BYTES,
+      (endBlock - firstBlock) * BLOCK_BYTES,
+    );
+    data.copy(whole, offsetBytes - firstBlock * BLOCK_BYTES);
+    return whole;
+  }
+
+  private async forward(volume: VolumeRecord, offsetBytes: number, data: Buffer): Promise<void> {
+    const link = this.link;
+    if (!link) throw new Error('no link to the pod leader');
+    await link.request(PodRequest.forward, { podId: this.pod.id, volumeId: volume.id, offsetBytes }, data);
+  }
+
+  /** Leader side of a forwarded write. */
+  async onForward(volumeId: string, offsetBytes: number, data: Buffer): Promise<void> {
+    const volume = this.volume(volumeId);
+    if (this.io !== 'mirror' || !this.isLeader)
+      throw new Error('this array is not ordering writes for the pod');
+    await this.leaderWrite(volume, offsetBytes, data);
+  }
+
+  /** Peer side of a numbered write: applied strictly in number order. */
+  onWrite(
+    header: { stream: string; seq: number; volumeId: string; blockIndex: number },
+    payload: Buffer,
+  ): Promise<void> {
+    if (this.machine.state.phase !== 'synced') return Promise.reject(new Error('pod is not in sync here'));
+    if (header.stream !== this.peerStream) {
+      this.peerStream = header.stream;
+      this.expectedSeq = 0;
+      this.pending.clear();
+    }
+    const volume = this.volume(header.volumeId);
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(header.seq, {
+        volume,
+        blockIndex: header.blockIndex,
+        data: payload,
+        done: (error) => (error ? reject(error) : resolve()),
+      });
+      this.applyInOrder();
+    });
+  }
+
+  private applyInOrder(): void {
+    for (let next = this.pending.get(this.expectedSeq); next; next = this.pending.get(this.expectedSeq)) {
+      this.pending.delete(this.expectedSeq);
+      this.expectedSeq++;
+      // The journal append happens inside this call, so the local order is the number order.
+      this.array.engine.write(next.volume, next.blockIndex * BLOCK_BYTES, next.data).then(
+        () => next.done(),
+        (error: Error) => next.done(error),
+      );
+    }
+  }
+
+  private volume(volumeId: string): VolumeRecord {
+    const volume = this.array.state.volumes.get(volumeId);
+    if (!volume || volume.podId !== this.pod.id) throw new Error('no such volume in the pod');
+    return volume;
+  }
+
+  // ---- resync ----
+
+  private async resync(): Promise<void> {
+    if (this.resyncing) return;
+    this.resyncing = true;
+    try {
+      const link = this.link;
+      if (!link) return;
+      await link.request(PodRequest.meta, podMeta(this.array, this.pod));
+      let full = this.fullResync;
+      for (;;) {
+        const work = new Map<string, number[]>();
+        if (full) {
+          for (const volume of this.array.pods.volumesOf(this.pod)) {
+            const { blocks } = await this.array.engine.changedBlocks(volume.headLayerId, null);
+            work.set(volume.id, blocks);
+          }
+          full = false;
+          this.changed.clear();
+        } else {
+          for (const [volumeId, blocks] of this.changed)
+            work.set(
+              volumeId,
+              [...blocks].sort((a, b) => a - b),
+            );
+          this.changed.clear();
+        }
+        if ([...work.values()].every((blocks) => blocks.length === 0)) break;
+        await this.array.engine.destageNow();
+        for (const [volumeId, blocks] of work) await this.copyBlocks(link, volumeId, blocks);
+      }
+      if (this.link !== link || this.io !== 'local') return; // the link broke: a rejoin restarts it
+      this.fullResync = false;
+      this.logger.info({ pod: this.pod.name, resyncBytes: this.resyncBytes }, 'pod resync finished');
+      this.input({ type: 'resync-done' });
+    } catch (error) {
+      this.logger.warn({ pod: this.pod.name, err: (error as Error).message }, 'pod resync interrupted');
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  private async copyBlocks(link: ReplicationLink, volumeId: string, blocks: number[]): Promise<void> {
+    const volume = this.array.state.volumes.get(volumeId);
+    if (!volume) return;
+    for (let start = 0; start < blocks.length; start += REPLICATION_TRANSFER_BATCH_BLOCKS) {
+      const batch = blocks.slice(start, start + REPLICATION_TRANSFER_BATCH_BLOCKS);
+      const hashes = batch.map((blockIndex) => {
+        const hash = this.array.engine.blockHashAt(volume.headLayerId, blockIndex);
+        return [
+          blockIndex,
+          hash === undefined ? '?' : hash === null ? null : Buffer.from(hash, 'latin1').toString('hex'),
+        ];
+      });
+      const answer = await link.request(PodRequest.resyncHashes, {
+        podId: this.pod.id,
+        volumeId,
+        blocks: hashes,
+      });
+      const need = (answer.header as { need: number[] }).need;
+      if (need.length === 0) continue;
+      const parts: Buffer[] = [];
+      const described: Array<[number, number, boolean]> = [];
+      for (const blockIndex of need) {
+        const raw = this.array.engine.read(volume.headLayerId, blockIndex * BLOCK_BYTES, BLOCK_BYTES);
+        const lz4 = compressSync(raw);
+        const compressed = lz4.length < raw.length;
+        parts.push(compressed ? lz4 : raw);
+        described.push([blockIndex, compressed ? lz4.length : raw.length, compressed]);
+      }
+      const payload = Buffer.concat(parts);
+      this.resyncBytes += payload.length;
+      await link.request(PodRequest.resyncData, { podId: this.pod.id, volumeId, blocks: described }, payload);
+    }
+  }
+
+  /** Bytes of block data this array sent in resyncs (for tests and metrics). */
+  resyncBytes = 0;
+
+  /** Resync target: write what is known or zero, ask for the rest. */
+  async onResyncHashes(
+    volumeId: string,
+    blocks: Array<[number, string | null]>,
+  ): Promise<{ need: number[] }> {
+    const volume = this.volume(volumeId);
+    const need: number[] = [];
+    const writes: Promise<void>[] = [];
+    for (const [blockIndex, hashHex] of blocks) {
+      if (hashHex === null) {
+        if (this.array.engine.blockHashAt(volume.headLayerId, blockIndex) !== null)
+          writes.push(this.array.engine.writeZeroes(volume, blockIndex * BLOCK_BYTES, BLOCK_BYTES));
+        continue;
+      }
+      if (hashHex !== '?') {
+        const hash = Buffer.from(hashHex, 'hex').toString('latin1');
+        if (this.array.engine.blockHashAt(volume.headLayerId, blockIndex) === hash) continue; // same already
+        const known = this.array.engine.blockWithHash(hash);
+        if (known) {
+          writes.push(this.array.engine.write(volume, blockIndex * BLOCK_BYTES, known));
+          continue;
+        }
+      }
+      need.push(blockIndex);
+    }
+    await Promise.all(writes);
+    return { need };
+  }
+
+  async onResyncData(
+    volumeId: string,
+    blocks: Array<[number, number, boolean]>,
+    payload: Buffer,
+  ): Promise<void> {
+    const volume = this.volume(volumeId);
+    let offset = 0;
+    const writes: Promise<void>[] = [];
+    for (const [blockIndex, length, compressed] of blocks) {
+      const bytes = payload.subarray(offset, offset + length);
+      offset += length;
+      const raw = compressed ? uncompressSync(bytes) : Buffer.from(bytes);
+      if (raw.length !== BLOCK_BYTES) throw new Error('resync block has the wrong size');
+      writes.push(this.array.engine.write(volume, blockIndex * BLOCK_BYTES, raw));
+    }
+    await Promise.all(writes);
+  }
+}
+
+/** The pod and its volumes as the peer must record them (same ids, names and serials). */
+export function podMeta(array: StorageArray, pod: PodRecord) {
+  return {
+    podId: pod.id,
+    pod,
+    volumes: array.pods.volumesOf(pod).map((v) => ({
+      id: v.id,
+      name: v.name,
+      serial: v.serial,
+      createdMs: v.createdMs,
+      provisionedBytes: v.provisionedBytes,
+      destroyed: v.destroyed,
+      destroyedAtMs: v.destroyedAtMs,
+      qos: v.qos,
+    })),
+  };
+}
