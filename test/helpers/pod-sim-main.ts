@@ -14,6 +14,7 @@ const seeds =
 let violations = 0;
 let splitsServedAlone = 0;
 let notConverged = 0;
+let crashes = 0;
 for (const seed of seeds) {
   const preferred = seed % 3 === 0 ? null : seed % 3 === 1 ? 'A' : 'B';
   const result = runPodSimulation({
@@ -24,6 +25,7 @@ for (const seed of seeds) {
   });
   violations += result.violations.length;
   splitsServedAlone += result.aloneByEpoch.size;
+  crashes += result.crashes;
   const converged = result.finalModes.A === 'mirror' && result.finalModes.B === 'mirror';
   if (!converged) notConverged++;
   if (single !== undefined || result.violations.length > 0 || !converged) {
@@ -37,5 +39,5 @@ for (const seed of seeds) {
     );
   }
 }
-console.log(JSON.stringify({ seeds: seeds.length, violations, splitsServedAlone, notConverged }));
+console.log(JSON.stringify({ seeds: seeds.length, violations, splitsServedAlone, crashes, notConverged }));
 process.exitCode = violations > 0 || notConverged > 0 ? 1 : 0;

@@ -39,6 +39,7 @@ export interface SimResult {
   finalModes: Record<string, PodIoMode>;
   finalPhases: Record<string, string>;
   events: number;
+  crashes: number;
 }
 
 interface Node {
@@ -49,6 +50,10 @@ interface Node {
   linkUp: boolean;
   /** The link generation this array last noticed (a replaced connection is a down and an up). */
   generationSeen: number;
+  /** Down after a crash: its inputs are lost until it restarts (from its persisted epoch). */
+  crashed: boolean;
+  /** How far this array's monotonic clock has jumped ahead (a paused VM, say). */
+  clockJumpMs: number;
 }
 
 const TICK_MS = 50;
@@ -74,6 +79,8 @@ export function runPodSimulation(options: SimOptions): SimResult {
       holdSinceMs: null,
       linkUp: true,
       generationSeen: 0,
+      crashed: false,
+      clockJumpMs: 0,
     },
     B: {
       name: 'B',
@@ -82,9 +89,13 @@ export function runPodSimulation(options: SimOptions): SimResult {
       holdSinceMs: null,
       linkUp: true,
       generationSeen: 0,
+      crashed: false,
+      clockJumpMs: 0,
     },
   };
   const peerOf = (name: string) => (name === 'A' ? nodes.B! : nodes.A!);
+  let partitioned = false;
+  let crashes = 0;
   let linkUp = true;
   let linkGeneration = 0;
   const mediatorReachable: Record<string, boolean> = { A: true, B: true };
@@ -100,6 +111,8 @@ export function runPodSimulation(options: SimOptions): SimResult {
   };
 
   const feed = (node: Node, input: PodInput) => {
+    if (node.crashed) return;
+    if ('nowMs' in input) input = { ...input, nowMs: input.nowMs + node.clockJumpMs };
     for (const command of node.machine.step(input)) perform(node, command);
     check(node);
   };
@@ -180,6 +193,29 @@ export function runPodSimulation(options: SimOptions): SimResult {
     }
   };
 
+  const linkShouldBeUp = () => !partitioned && !nodes.A!.crashed && !nodes.B!.crashed;
+  const crash = (node: Node) => {
+    if (node.crashed) return;
+    crashes++;
+    const epoch = node.machine.state.epoch; // persisted by the controller whenever it changes
+    node.crashed = true;
+    node.io = 'fail';
+    node.holdSinceMs = null;
+    setLink(false);
+    at(between(300, 4000), () => {
+      node.crashed = false;
+      node.linkUp = false;
+      node.generationSeen = linkGeneration;
+      const peer = peerOf(node.name).name;
+      node.machine = new PodMachine(config(node.name, peer), { phase: 'stopped', epoch });
+      setLink(linkShouldBeUp());
+      if (linkUp) {
+        node.linkUp = true;
+        feed(node, { type: 'link-up', nowMs: now });
+      }
+    });
+  };
+
   for (const node of Object.values(nodes)) {
     const tick = () => {
       feed(node, { type: 'tick', nowMs: now });
@@ -195,8 +231,15 @@ export function runPodSimulation(options: SimOptions): SimResult {
   const fault = () => {
     if (now > options.durationMs) return;
     const roll = random();
-    if (roll < 0.4) setLink(!linkUp);
-    else if (roll < 0.55) mediatorReachable.A = !mediatorReachable.A;
+    if (roll < 0.05) {
+      crash(random() < 0.5 ? nodes.A! : nodes.B!);
+    } else if (roll < 0.1) {
+      const node = random() < 0.5 ? nodes.A! : nodes.B!;
+      node.clockJumpMs += between(100, 5000);
+    } else if (roll < 0.4) {
+      partitioned = !partitioned;
+      setLink(linkShouldBeUp());
+    } else if (roll < 0.55) mediatorReachable.A = !mediatorReachable.A;
     else if (roll < 0.7) mediatorReachable.B = !mediatorReachable.B;
     else if (roll < 0.8) {
       const reachable = random() < 0.5;
@@ -206,11 +249,13 @@ export function runPodSimulation(options: SimOptions): SimResult {
       // One site's network fails: it loses the peer and the mediator at the same moment.
       const site = random() < 0.5 ? 'A' : 'B';
       mediatorReachable[site] = false;
+      partitioned = true;
       setLink(false);
     } else {
       // The mediator and the inter-site link fail together.
       mediatorReachable.A = false;
       mediatorReachable.B = false;
+      partitioned = true;
       setLink(false);
     }
     at(between(200, 3000), fault);
@@ -218,7 +263,8 @@ export function runPodSimulation(options: SimOptions): SimResult {
   at(between(200, 3000), fault);
   // After the faults: heal everything and give the arrays time to get back in sync.
   at(options.durationMs + 1, () => {
-    setLink(true);
+    partitioned = false;
+    setLink(linkShouldBeUp());
     mediatorReachable.A = true;
     mediatorReachable.B = true;
   });
@@ -237,5 +283,6 @@ export function runPodSimulation(options: SimOptions): SimResult {
     finalModes: { A: nodes.A!.io, B: nodes.B!.io },
     finalPhases: { A: nodes.A!.machine.state.phase, B: nodes.B!.machine.state.phase },
     events,
+    crashes,
   };
 }

@@ -92,8 +92,9 @@ test('sync: rejoin after a split -> the survivor resyncs the other, then both mi
   assert.equal(b.state.io, 'mirror');
 });
 
-test(`sync: ${SEEDS} seeded runs of partitions, mediator loss and message loss -> never two arrays alone, always back in sync`, () => {
+test(`sync: ${SEEDS} seeded runs of partitions, crashes, clock jumps, mediator and message loss -> never two arrays alone, always back in sync`, () => {
   let splitsServed = 0;
+  let crashes = 0;
   for (let seed = 1; seed <= SEEDS; seed++) {
     const preferred = seed % 3 === 0 ? null : seed % 3 === 1 ? 'A' : 'B';
     const result = runPodSimulation({
@@ -109,7 +110,9 @@ test(`sync: ${SEEDS} seeded runs of partitions, mediator loss and message loss -
       `seed ${seed}: ${JSON.stringify(result.finalPhases)}`,
     );
     splitsServed += result.aloneByEpoch.size;
+    crashes += result.crashes;
   }
+  assert.ok(crashes > SEEDS / 2, `crashes injected: ${crashes}`);
   assert.ok(
     splitsServed > SEEDS,
     `splits served alone: ${splitsServed} (the runs must exercise the decision)`,

@@ -116,7 +116,7 @@ export class PodController {
   }
 
   start(): void {
-    this.timers.push(setInterval(() => this.input({ type: 'tick', nowMs: Date.now() }), POD_TICK_MS));
+    this.timers.push(setInterval(() => this.input({ type: 'tick', nowMs: performance.now() }), POD_TICK_MS));
     this.timers.push(
       setInterval(() => {
         void this.mediator.health().then((reachable) => {
@@ -136,14 +136,14 @@ export class PodController {
 
   linkUp(link: ReplicationLink): void {
     this.link = link;
-    this.input({ type: 'link-up', nowMs: Date.now() });
+    this.input({ type: 'link-up', nowMs: performance.now() });
   }
 
   linkDown(): void {
     this.link = null;
     for (const [, write] of this.pending) write.done(new Error('link lost'));
     this.pending.clear();
-    this.input({ type: 'link-down', nowMs: Date.now() });
+    this.input({ type: 'link-down', nowMs: performance.now() });
   }
 
   /** A machine message from the peer. */
