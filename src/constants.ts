@@ -136,9 +136,13 @@ export const REPLICATION_HANDLING_MAX_BYTES = 256 * 1024 * 1024;
  */
 export const REPLICATION_WRITE_SLICE_BYTES = 1024 * 1024;
 /** Heartbeat tick: a link that has sent nothing for half of it sends a ping, so the peer hears from it. */
-export const REPLICATION_HEARTBEAT_MS = 1000;
-/** A link that has received nothing for this long is declared dead (five missed heartbeats). */
-export const REPLICATION_DEAD_AFTER_MS = 5000;
+export const REPLICATION_HEARTBEAT_MS = 500;
+/**
+ * A link that has received nothing for this long is declared dead (five missed heartbeats). Writes
+ * to a stretched pod wait this long on a silent partition before the split is decided, so it is
+ * short; an event loop stalled longer than this (none measured above ~1 s) would split the pod.
+ */
+export const REPLICATION_DEAD_AFTER_MS = 2500;
 /** A connection must complete its hello (both directions) within this time or it is dropped. */
 export const REPLICATION_HANDSHAKE_TIMEOUT_MS = 5000;
 /**
