@@ -58,6 +58,18 @@ export const POD_MEDIATOR_HEALTH_MS = 1000;
 export const POD_DECISION_TIMEOUT_MS = 1500;
 /** A non-preferred array claims the mediator this much later, so the preferred one wins a race. */
 export const POD_NON_PREFERRED_CLAIM_DELAY_MS = 300;
+/**
+ * Stretched pods: the last blocks mirrored (written or applied) are remembered; a write in flight at
+ * a split may be on one array only, so these are compared again when the arrays meet.
+ */
+export const POD_ACTIVITY_LOG_BLOCKS = 65_536;
+/**
+ * Stretched pods: a resync copies what changed while writes go on; when no more than this many
+ * blocks are left (or after POD_RESYNC_ROUNDS_MAX rounds) new writes wait for the last round, so a
+ * busy volume cannot keep the resync from ever finishing. 1024 blocks take tens of ms on loopback.
+ */
+export const POD_RESYNC_FREEZE_BLOCKS = 1024;
+export const POD_RESYNC_ROUNDS_MAX = 8;
 /** Data log segment size: the unit of space reclaim (a mostly-dead segment is compacted away). */
 export const DATA_SEGMENT_BYTES = 256 * 1024 * 1024;
 /** A sealed data segment is compacted once no more than this fraction of it is live. */

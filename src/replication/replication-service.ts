@@ -96,8 +96,9 @@ export class ReplicationService implements ReplicationPort, PodIo {
       if (connection.replicationAddress && connection.remoteConnectionKey) this.keepConnected(connection);
     }
     for (const pod of this.array.state.pods.values()) {
-      // After a restart this array cannot know what it missed: it starts offline for the pod.
-      if (pod.arrays.length > 1) this.startPod(pod, 'stopped');
+      // After a restart: an array that served alone still must resync the other; any other one
+      // cannot know what it missed and starts offline for the pod.
+      if (pod.arrays.length > 1) this.startPod(pod, pod.servingAlone ? 'alone' : 'stopped');
     }
     this.array.state.podIo = this;
     this.timer = setInterval(() => void this.tick(Date.now()), REPLICATION_SCHEDULER_TICK_MS);
@@ -488,6 +489,8 @@ export class ReplicationService implements ReplicationPort, PodIo {
     const link = this.linkTo(connection.remote.id, arrayName);
     pod.arrays.push({ id: connection.remote.id, name: connection.remote.name });
     pod.leaderArrayId = this.array.state.identity.id;
+    // Until the baseline is done this array alone holds the data, also across a restart.
+    pod.servingAlone = true;
     try {
       await remote(link.request(PodRequest.meta, { ...podMeta(this.array, pod), stretch: true }), arrayName);
     } catch (error) {
@@ -600,6 +603,14 @@ export class ReplicationService implements ReplicationPort, PodIo {
     link.onMessage(PodRequest.message, (header) => {
       const { podId, message } = header as { podId: string; message: PodMessage };
       this.podControllers.get(podId)?.onMessage(message);
+    });
+    link.onMessage(PodRequest.rejoin, (header) => {
+      const { podId, full, blocks } = header as {
+        podId: string;
+        full: boolean;
+        blocks: Array<[string, number]>;
+      };
+      this.podControllers.get(podId)?.onRejoin(Boolean(full), Array.isArray(blocks) ? blocks : []);
     });
     link.handle(PodRequest.write, async (header, payload) => {
       const h = header as {

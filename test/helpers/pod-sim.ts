@@ -54,6 +54,8 @@ interface Node {
   crashed: boolean;
   /** How far this array's monotonic clock has jumped ahead (a paused VM, say). */
   clockJumpMs: number;
+  /** Persisted by the controller: this array served alone and has not resynced the other yet. */
+  servingAlone: boolean;
 }
 
 const TICK_MS = 50;
@@ -81,6 +83,7 @@ export function runPodSimulation(options: SimOptions): SimResult {
       generationSeen: 0,
       crashed: false,
       clockJumpMs: 0,
+      servingAlone: false,
     },
     B: {
       name: 'B',
@@ -91,6 +94,7 @@ export function runPodSimulation(options: SimOptions): SimResult {
       generationSeen: 0,
       crashed: false,
       clockJumpMs: 0,
+      servingAlone: false,
     },
   };
   const peerOf = (name: string) => (name === 'A' ? nodes.B! : nodes.A!);
@@ -120,6 +124,9 @@ export function runPodSimulation(options: SimOptions): SimResult {
   const perform = (node: Node, command: PodCommand) => {
     switch (command.type) {
       case 'io':
+        // As the controller persists: serving alone survives a restart, mirroring clears it.
+        if (command.mode === 'local') node.servingAlone = true;
+        if (command.mode === 'mirror') node.servingAlone = false;
         node.io = command.mode;
         node.holdSinceMs = command.mode === 'hold' ? now : null;
         if (command.mode === 'local') {
@@ -207,7 +214,11 @@ export function runPodSimulation(options: SimOptions): SimResult {
       node.linkUp = false;
       node.generationSeen = linkGeneration;
       const peer = peerOf(node.name).name;
-      node.machine = new PodMachine(config(node.name, peer), { phase: 'stopped', epoch });
+      node.machine = new PodMachine(config(node.name, peer), {
+        phase: node.servingAlone ? 'alone' : 'stopped',
+        epoch,
+      });
+      node.io = node.servingAlone ? 'local' : 'fail';
       setLink(linkShouldBeUp());
       if (linkUp) {
         node.linkUp = true;

@@ -44,6 +44,11 @@ export interface PodRecord {
   leaderArrayId: string;
   /** Splits decided so far; mediator claims name the epoch (kept across restarts). */
   epoch: number;
+  /**
+   * This array won a split and acknowledged writes the other array lacks: after a restart it must
+   * still resync the other before mirroring again.
+   */
+  servingAlone?: boolean;
 }
 
 export interface TagRecord {

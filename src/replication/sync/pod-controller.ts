@@ -17,9 +17,12 @@ import { IoError } from '../../array/engine/block-device.js';
 import type { PodRecord, VolumeRecord } from '../../array/objects/model.js';
 import {
   BLOCK_BYTES,
+  POD_ACTIVITY_LOG_BLOCKS,
   POD_DECISION_TIMEOUT_MS,
   POD_MEDIATOR_HEALTH_MS,
   POD_NON_PREFERRED_CLAIM_DELAY_MS,
+  POD_RESYNC_FREEZE_BLOCKS,
+  POD_RESYNC_ROUNDS_MAX,
   POD_TICK_MS,
   REPLICATION_TRANSFER_BATCH_BLOCKS,
 } from '../../constants.js';
@@ -49,6 +52,8 @@ export const PodRequest = {
   meta: 'pod-meta',
   resyncHashes: 'pod-resync-hashes',
   resyncData: 'pod-resync-data',
+  /** Sent on every new link before anything else: what the sender may hold that the other lacks. */
+  rejoin: 'pod-rejoin',
 } as const;
 
 interface PendingWrite {
@@ -75,6 +80,25 @@ export class PodController {
   private timers: NodeJS.Timeout[] = [];
   private resyncing = false;
   private closed = false;
+  /** Recently mirrored blocks (volume id, block index): writes in flight at a split may differ. */
+  private activity: Array<[string, number]> = [];
+  /** Blocks the peer said it may hold differently (its activity log), to compare at the next sync. */
+  private peerActivity: Array<[string, number]> = [];
+  /** The peer restarted and cannot know what it holds: compare every block. */
+  private peerNeedsFull = false;
+  /** The last resync round is running: writes served alone wait for it (then go mirrored). */
+  private frozen = false;
+  private readonly frozenWaiters: Array<() => void> = [];
+
+  private unfreeze(): void {
+    this.frozen = false;
+    for (const wake of this.frozenWaiters.splice(0)) wake();
+  }
+
+  /** Writes served alone that are not durable yet. */
+  private readonly aloneInFlight = new Set<Promise<void>>();
+  /** Resolves once the record saying this array serves alone is durable. */
+  private alonePersisted: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly array: StorageArray,
@@ -136,7 +160,23 @@ export class PodController {
 
   linkUp(link: ReplicationLink): void {
     this.link = link;
+    // Before the machine speaks: what this array may hold that the peer lacks.
+    void link
+      .send(PodRequest.rejoin, { podId: this.pod.id, full: this.fullResync, blocks: this.activity })
+      .catch(() => {});
     this.input({ type: 'link-up', nowMs: performance.now() });
+  }
+
+  /** The peer's rejoin report: its recent blocks, or that it restarted and needs a full compare. */
+  onRejoin(full: boolean, blocks: Array<[string, number]>): void {
+    if (full) this.peerNeedsFull = true;
+    else this.peerActivity = blocks.slice(0, POD_ACTIVITY_LOG_BLOCKS);
+  }
+
+  private noteActivity(volumeId: string, firstBlock: number, blockCount: number): void {
+    for (let i = 0; i < blockCount; i++) this.activity.push([volumeId, firstBlock + i]);
+    if (this.activity.length > POD_ACTIVITY_LOG_BLOCKS)
+      this.activity = this.activity.slice(this.activity.length - POD_ACTIVITY_LOG_BLOCKS);
   }
 
   linkDown(): void {
@@ -192,9 +232,11 @@ export class PodController {
     const previous = this.io;
     this.io = mode;
     if (mode === 'local' && previous !== 'local') {
-      // Serving alone: this array orders writes from now on and will be the resync source.
+      // Serving alone: this array orders writes from now on and will be the resync source. Its
+      // first write waits until that is durable, so a restart cannot forget it.
       this.pod.leaderArrayId = this.array.state.identity.id;
-      void this.array.state.persist([this.pod]).catch(() => {});
+      this.pod.servingAlone = true;
+      this.alonePersisted = this.array.state.persist([this.pod]).catch(() => {});
       this.logger.warn(
         { pod: this.pod.name, epoch: this.machine.state.epoch },
         'pod serving alone on this array',
@@ -205,6 +247,14 @@ export class PodController {
       this.nextSeq = 0;
       this.changed.clear();
       this.fullResync = false;
+      if (this.pod.servingAlone) {
+        this.pod.servingAlone = false;
+        void this.array.state.persist([this.pod]).catch(() => {});
+      }
+      // Back in sync without a resync (nobody served alone): blocks in flight at the split may be
+      // on one array only; the leader sends its copy of them again.
+      if (previous !== 'local' && this.isLeader) void this.reconcile();
+      this.peerNeedsFull = false;
     }
     if (mode === 'fail' && previous !== 'fail')
       this.logger.warn({ pod: this.pod.name, epoch: this.machine.state.epoch }, 'pod offline on this array');
@@ -225,9 +275,8 @@ export class PodController {
         continue;
       }
       if (this.io === 'local') {
-        await this.array.engine.write(volume, offsetBytes, data);
-        this.remember(volume, offsetBytes, data.length);
-        return;
+        if (await this.writeAlone(volume, offsetBytes, data)) return;
+        continue;
       }
       try {
         if (this.isLeader) await this.leaderWrite(volume, offsetBytes, data);
@@ -240,13 +289,31 @@ export class PodController {
         await this.waitForDecision();
         const decided = this.io as PodIoMode;
         if (decided === 'local') {
-          await this.array.engine.write(volume, offsetBytes, data);
-          this.remember(volume, offsetBytes, data.length);
-          return;
+          if (await this.writeAlone(volume, offsetBytes, data)) return;
+          continue;
         }
         if (decided === 'fail') throw new IoError('offline', `pod ${this.pod.name} is offline on this array`);
       }
     }
+  }
+
+  /**
+   * A write served by this array alone. Its blocks are remembered before it is issued and it is
+   * tracked until durable, so a resync that ends can never miss it (see resync()).
+   */
+  private async writeAlone(volume: VolumeRecord, offsetBytes: number, data: Buffer): Promise<boolean> {
+    await this.alonePersisted;
+    while (this.frozen) await new Promise<void>((resolve) => this.frozenWaiters.push(resolve));
+    if (this.io !== 'local') return false; // the pod changed state meanwhile: the caller starts over
+    this.remember(volume, offsetBytes, data.length);
+    const write = this.array.engine.write(volume, offsetBytes, data);
+    this.aloneInFlight.add(write);
+    try {
+      await write;
+    } finally {
+      this.aloneInFlight.delete(write);
+    }
+    return true;
   }
 
   private async waitForDecision(): Promise<void> {
@@ -256,6 +323,50 @@ export class PodController {
         setTimeout(resolve, POD_TICK_MS).unref();
       });
       if (this.io === 'mirror' && this.link) return;
+    }
+  }
+
+  private rememberBlock(volumeId: string, block: number): void {
+    let blocks = this.changed.get(volumeId);
+    if (!blocks) {
+      blocks = new Set();
+      this.changed.set(volumeId, blocks);
+    }
+    blocks.add(block);
+  }
+
+  /** Leader, after a rejoin without resync: sends its copy of recently mirrored blocks again. */
+  private async reconcile(): Promise<void> {
+    const blocks = [...this.activity, ...this.peerActivity];
+    this.peerActivity = [];
+    const full = this.peerNeedsFull;
+    const byVolume = new Map<string, Set<number>>();
+    const add = (volumeId: string, block: number) => {
+      let set = byVolume.get(volumeId);
+      if (!set) {
+        set = new Set();
+        byVolume.set(volumeId, set);
+      }
+      set.add(block);
+    };
+    for (const [volumeId, block] of blocks) add(volumeId, block);
+    if (full) {
+      for (const volume of this.array.pods.volumesOf(this.pod))
+        for (let block = 0; block < Math.ceil(volume.provisionedBytes / BLOCK_BYTES); block++)
+          add(volume.id, block);
+    }
+    try {
+      for (const [volumeId, set] of byVolume) {
+        const volume = this.array.state.volumes.get(volumeId);
+        if (!volume) continue;
+        for (const block of [...set].sort((x, y) => x - y)) {
+          if (this.io !== 'mirror') return;
+          const current = this.array.engine.read(volume.headLayerId, block * BLOCK_BYTES, BLOCK_BYTES);
+          await this.leaderWrite(volume, block * BLOCK_BYTES, current);
+        }
+      }
+    } catch (error) {
+      this.logger.warn({ pod: this.pod.name, err: (error as Error).message }, 'pod reconcile interrupted');
     }
   }
 
@@ -281,6 +392,7 @@ export class PodController {
         ? data
         : this.merged(volume, firstBlock, endBlock, offsetBytes, data);
     const seq = this.nextSeq++;
+    this.noteActivity(volume.id, firstBlock, endBlock - firstBlock);
     const local = this.array.engine.write(volume, firstBlock * BLOCK_BYTES, whole);
     const remote = link.request(
       PodRequest.write,
@@ -347,6 +459,7 @@ export class PodController {
     for (let next = this.pending.get(this.expectedSeq); next; next = this.pending.get(this.expectedSeq)) {
       this.pending.delete(this.expectedSeq);
       this.expectedSeq++;
+      this.noteActivity(next.volume.id, next.blockIndex, next.data.length / BLOCK_BYTES);
       // The journal append happens inside this call, so the local order is the number order.
       this.array.engine.write(next.volume, next.blockIndex * BLOCK_BYTES, next.data).then(
         () => next.done(),
@@ -370,32 +483,62 @@ export class PodController {
       const link = this.link;
       if (!link) return;
       await link.request(PodRequest.meta, podMeta(this.array, this.pod));
-      let full = this.fullResync;
-      for (;;) {
-        const work = new Map<string, number[]>();
-        if (full) {
-          for (const volume of this.array.pods.volumesOf(this.pod)) {
-            const { blocks } = await this.array.engine.changedBlocks(volume.headLayerId, null);
-            work.set(volume.id, blocks);
+      let full = this.fullResync || this.peerNeedsFull;
+      // Writes in flight when the arrays lost each other may be on either side only.
+      for (const [volumeId, block] of [...this.activity, ...this.peerActivity])
+        this.rememberBlock(volumeId, block);
+      this.peerActivity = [];
+      let rounds = 0;
+      try {
+        for (;;) {
+          rounds++;
+          const work = new Map<string, number[]>();
+          if (full) {
+            // Every block of the volume: the peer may hold blocks this array never mapped.
+            for (const volume of this.array.pods.volumesOf(this.pod)) {
+              const count = Math.ceil(volume.provisionedBytes / BLOCK_BYTES);
+              work.set(
+                volume.id,
+                Array.from({ length: count }, (_, i) => i),
+              );
+            }
+            full = false;
+            this.changed.clear();
+          } else {
+            for (const [volumeId, blocks] of this.changed)
+              work.set(
+                volumeId,
+                [...blocks].sort((a, b) => a - b),
+              );
+            this.changed.clear();
           }
-          full = false;
-          this.changed.clear();
-        } else {
-          for (const [volumeId, blocks] of this.changed)
-            work.set(
-              volumeId,
-              [...blocks].sort((a, b) => a - b),
-            );
-          this.changed.clear();
+          const backlog = [...work.values()].reduce((n, blocks) => n + blocks.length, 0);
+          if (backlog === 0) {
+            // Done only when no write served alone is still on its way to disk: its blocks are
+            // remembered already, so wait for them and copy them in one more round.
+            if (this.aloneInFlight.size === 0) break;
+            await Promise.allSettled([...this.aloneInFlight]);
+            continue;
+          }
+          // Writes keep coming while the copy runs; once the backlog is small (or after a few
+          // rounds), new writes wait so the last round catches up for certain.
+          if (!this.frozen && (backlog <= POD_RESYNC_FREEZE_BLOCKS || rounds >= POD_RESYNC_ROUNDS_MAX)) {
+            this.frozen = true;
+            await Promise.allSettled([...this.aloneInFlight]);
+          }
+          await this.array.engine.destageNow();
+          for (const [volumeId, blocks] of work) await this.copyBlocks(link, volumeId, blocks);
         }
-        if ([...work.values()].every((blocks) => blocks.length === 0)) break;
-        await this.array.engine.destageNow();
-        for (const [volumeId, blocks] of work) await this.copyBlocks(link, volumeId, blocks);
+        if (this.link !== link || this.io !== 'local') return; // the link broke: a rejoin restarts it
+        this.fullResync = false;
+        this.logger.info(
+          { pod: this.pod.name, resyncBytes: this.resyncBytes, rounds },
+          'pod resync finished',
+        );
+        this.input({ type: 'resync-done' });
+      } finally {
+        this.unfreeze();
       }
-      if (this.link !== link || this.io !== 'local') return; // the link broke: a rejoin restarts it
-      this.fullResync = false;
-      this.logger.info({ pod: this.pod.name, resyncBytes: this.resyncBytes }, 'pod resync finished');
-      this.input({ type: 'resync-done' });
     } catch (error) {
       this.logger.warn({ pod: this.pod.name, err: (error as Error).message }, 'pod resync interrupted');
     } finally {
