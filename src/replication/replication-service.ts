@@ -551,7 +551,9 @@ export class ReplicationService implements ReplicationPort, PodIo {
     )[state.phase];
     const peerStatus =
       state.phase === 'synced' && controller.linked
-        ? 'online'
+        ? controller.reconciling
+          ? 'resyncing'
+          : 'online'
         : state.phase === 'resync-source'
           ? 'resyncing'
           : state.phase === 'resync-target'

@@ -223,13 +223,14 @@ export async function runTorture(trials: number, seed = 1, log = (line: string) 
       else if (fault === 'kill-b') await b!.kill();
       else proxy.cut();
       await new Promise((r) => setTimeout(r, between(3000, 5000)));
+      // The split ends when healing starts: writes acknowledged after this are legitimate on both.
+      splitActive = false;
       if (fault === 'kill-a') a = await a!.restart();
       else if (fault === 'kill-b') b = await b!.restart();
       else {
         proxy.restore();
         if (fault === 'partition-mediator-down') await startMediator();
       }
-      splitActive = false;
       const podLines = (array: ArrayProcess) =>
         array
           .output()

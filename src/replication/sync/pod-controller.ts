@@ -335,8 +335,20 @@ export class PodController {
     blocks.add(block);
   }
 
+  /** The leader is sending recently mirrored blocks again after a rejoin (the peer is not current yet). */
+  reconciling = false;
+
   /** Leader, after a rejoin without resync: sends its copy of recently mirrored blocks again. */
   private async reconcile(): Promise<void> {
+    this.reconciling = true;
+    try {
+      await this.reconcileBlocks();
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  private async reconcileBlocks(): Promise<void> {
     const blocks = [...this.activity, ...this.peerActivity];
     this.peerActivity = [];
     const full = this.peerNeedsFull;
