@@ -26,7 +26,7 @@ import { MediatorClient } from '../mediator/client.js';
 import { parseHostPort } from '../platform/address.js';
 import { type SourceGroupRef, TransferMessage } from './async/transfer-protocol.js';
 import { TransferReceiver } from './async/transfer-receiver.js';
-import { sendSnapshot } from './async/transfer-sender.js';
+import { sendSnapshot, sourceRefOf } from './async/transfer-sender.js';
 import {
   dialPeer,
   type Hello,
@@ -203,8 +203,19 @@ export class ReplicationService implements ReplicationPort, PodIo {
 
   async setAllowed(replica: ProtectionGroupRecord, allowed: boolean): Promise<void> {
     const source = replica.replicaOf!;
-    const link = this.linkTo(source.arrayId, source.arrayName);
-    await remote(link.request('pgroup-allowed', { pgroupId: source.pgroupId, allowed }), source.arrayName);
+    const direct = this.links.get(source.arrayId);
+    if (direct) {
+      await remote(
+        direct.request('pgroup-allowed', { pgroupId: source.pgroupId, allowed }),
+        source.arrayName,
+      );
+    } else {
+      // A pod's group (POD:PG) is sent by whichever pod array leads: tell every connected array.
+      if (this.links.size === 0)
+        throw objectErrors.invalid(source.arrayName, `No array of ${source.arrayName} is reachable.`);
+      for (const link of this.links.values())
+        void link.send('pgroup-allowed-notice', { pgroupId: source.pgroupId, allowed }).catch(() => {});
+    }
     replica.allowed = allowed;
     await this.array.state.persist([replica]);
   }
@@ -274,6 +285,7 @@ export class ReplicationService implements ReplicationPort, PodIo {
     try {
       for (const pgroup of [...this.array.state.pgroups.values()]) {
         if (pgroup.replicaOf || pgroup.destroyed) continue;
+        if (!this.leadsPodOf(pgroup)) continue;
         const snap = pgroup.snapshotSchedule;
         if (snap.enabled && nowMs - pgroup.lastSnapshotMs >= snap.frequencyMs) {
           pgroup.lastSnapshotMs = nowMs;
@@ -429,6 +441,15 @@ export class ReplicationService implements ReplicationPort, PodIo {
       if (allowed) this.retryNewest(pgroup);
       return { header: {} };
     });
+    link.onMessage('pgroup-allowed-notice', (header) => {
+      const { pgroupId, allowed } = header as { pgroupId: string; allowed: boolean };
+      const pgroup = this.array.state.pgroups.get(String(pgroupId));
+      const target = pgroup?.targets.find((t) => t.arrayId === peer.id);
+      if (!pgroup || !target) return; // not ours: the other array of the pod handles it
+      target.allowed = Boolean(allowed);
+      void this.array.state.persist([pgroup]).catch(() => {});
+      if (target.allowed) this.retryNewest(pgroup);
+    });
     link.handle('connection-remove', async () => {
       const connection = [...this.array.state.arrayConnections.values()].find((c) => c.remote.id === peer.id);
       if (connection) {
@@ -458,6 +479,14 @@ export class ReplicationService implements ReplicationPort, PodIo {
   }
 
   // ---- stretched pods ----
+
+  /** A pod's group is snapshotted and sent by the pod's leader only (either array, after a failover). */
+  private leadsPodOf(pgroup: ProtectionGroupRecord): boolean {
+    if (!pgroup.podId) return true;
+    const controller = this.podControllers.get(pgroup.podId);
+    if (!controller) return true;
+    return controller.isLeader && (controller.ioMode === 'mirror' || controller.ioMode === 'local');
+  }
 
   private mediatorFor(pod: PodRecord): MediatorPort {
     if (pod.mediator === DEFAULT_MEDIATOR || !/^https?:\/\//.test(pod.mediator)) return NO_MEDIATOR;
@@ -695,6 +724,7 @@ export class ReplicationService implements ReplicationPort, PodIo {
       }
       changed.push(volume);
     }
+    for (const pgroup of meta.pgroups ?? []) await this.array.pgroups.adoptFromPod(pgroup);
     // Volumes the peer no longer lists were eradicated there.
     const listed = new Set(meta.volumes.map((v) => v.id));
     const gone = this.array.pods.volumesOf(pod).filter((v) => !listed.has(v.id));
@@ -723,12 +753,7 @@ export class ReplicationService implements ReplicationPort, PodIo {
   }
 
   private sourceRef(pgroup: ProtectionGroupRecord): SourceGroupRef {
-    return {
-      arrayId: this.array.state.identity.id,
-      arrayName: this.array.name,
-      pgroupId: pgroup.id,
-      pgroupName: pgroup.name,
-    };
+    return sourceRefOf(this.array, pgroup);
   }
 }
 

@@ -119,6 +119,8 @@ export interface ProtectionGroupRecord {
   /** When the last scheduled snapshot and replication ran (ms), to keep schedules across restarts. */
   lastSnapshotMs: number;
   lastReplicationMs: number;
+  /** Set for a group inside a pod (POD::PG): it goes wherever the pod is stretched (tri-sync). */
+  podId?: string;
 }
 
 export interface PgroupTransferRecord {

@@ -20,6 +20,12 @@ import {
 } from './model.js';
 import { retainedIds } from './retention.js';
 
+/** A volume's name without its pod (POD::VOL -> VOL), as it appears in group snapshot names. */
+export function shortName(name: string): string {
+  const separator = name.indexOf('::');
+  return separator >= 0 ? name.slice(separator + 2) : name;
+}
+
 /** Purity's defaults for a new protection group. */
 export function defaultPgroupSettings(): Pick<
   ProtectionGroupRecord,
@@ -84,9 +90,15 @@ export class ProtectionGroupService {
   }
 
   async create(name: string): Promise<ProtectionGroupRecord> {
-    if (!OBJECT_NAME.test(name)) throw objectErrors.invalid(name, 'Invalid protection group name.');
+    const separator = name.indexOf('::');
+    const podName = separator >= 0 ? name.slice(0, separator) : null;
+    if (!OBJECT_NAME.test(separator >= 0 ? name.slice(separator + 2) : name))
+      throw objectErrors.invalid(name, 'Invalid protection group name.');
+    const pod = podName === null ? undefined : this.state.podByName(podName);
+    if (podName !== null && !pod) throw objectErrors.notFound('Pod', podName);
     if (this.state.pgroupByName(name)) throw objectErrors.exists('Protection group', name);
     const pgroup = this.newRecord(name, null);
+    if (pod) pgroup.podId = pod.id;
     this.state.pgroups.set(pgroup.id, pgroup);
     await this.state.persist([pgroup]);
     return pgroup;
@@ -103,6 +115,44 @@ export class ProtectionGroupService {
     this.state.pgroups.set(pgroup.id, pgroup);
     await this.state.persist([pgroup]);
     return pgroup;
+  }
+
+  /** Records a pod's group as the other pod array sent it (same id); snapshots stay per array. */
+  async adoptFromPod(record: ProtectionGroupRecord): Promise<ProtectionGroupRecord> {
+    const existing = this.state.pgroups.get(record.id);
+    const next = existing ?? { ...record, targets: [], volumeIds: [] };
+    next.name = record.name;
+    next.volumeIds = [...record.volumeIds];
+    next.targets = record.targets.map((t) => {
+      const mine = existing?.targets.find((m) => m.arrayId === t.arrayId);
+      return { ...t, allowed: mine?.allowed ?? t.allowed };
+    });
+    next.snapshotSchedule = { ...record.snapshotSchedule };
+    next.replicationSchedule = { ...record.replicationSchedule };
+    next.sourceRetention = { ...record.sourceRetention };
+    next.targetRetention = { ...record.targetRetention };
+    next.destroyed = record.destroyed;
+    next.destroyedAtMs = record.destroyedAtMs;
+    next.nextSnapshotNumber = Math.max(existing?.nextSnapshotNumber ?? 1, record.nextSnapshotNumber);
+    if (record.podId !== undefined) next.podId = record.podId;
+    this.state.pgroups.set(next.id, next);
+    await this.state.persist([next]);
+    return next;
+  }
+
+  /** Renames a snapshot to another number (the target already holds that suffix from the other pod array). */
+  async renumber(snapshot: PgroupSnapshotRecord, suffixNumber: number): Promise<void> {
+    const pgroup = this.state.pgroups.get(snapshot.pgroupId)!;
+    const suffix = String(suffixNumber);
+    snapshot.suffix = suffix;
+    snapshot.name = `${pgroup.name}.${suffix}`;
+    for (const volumeSnapshot of this.volumeSnapshotsOf(snapshot)) {
+      const volume = shortName(volumeSnapshot.sourceVolumeName);
+      volumeSnapshot.suffix = `${suffix}.${volume}`;
+      volumeSnapshot.name = `${snapshot.name}.${volume}`;
+    }
+    pgroup.nextSnapshotNumber = Math.max(pgroup.nextSnapshotNumber, suffixNumber + 1);
+    await this.state.persist([pgroup, snapshot, ...this.volumeSnapshotsOf(snapshot)]);
   }
 
   async update(name: string, changes: PgroupChanges): Promise<ProtectionGroupRecord> {
@@ -167,6 +217,11 @@ export class ProtectionGroupService {
       if (!volume) throw objectErrors.notFound('Volume', v);
       if (pgroup.volumeIds.includes(volume.id))
         throw objectErrors.invalid(v, `Protection group ${name} already includes ${v}.`);
+      if ((pgroup.podId ?? null) !== (volume.podId ?? null))
+        throw objectErrors.invalid(
+          v,
+          'A protection group in a pod holds only volumes of that pod, and the reverse.',
+        );
       return volume;
     });
     for (const volume of volumes) pgroup.volumeIds.push(volume.id);
@@ -212,8 +267,8 @@ export class ProtectionGroupService {
       return {
         kind: 'snapshot',
         id: randomUUID(),
-        name: `${snapshotName}.${volume.name}`,
-        suffix: `${finalSuffix}.${volume.name}`,
+        name: `${snapshotName}.${shortName(volume.name)}`,
+        suffix: `${finalSuffix}.${shortName(volume.name)}`,
         serial: this.state.nextSerial(),
         createdMs,
         provisionedBytes: volume.provisionedBytes,

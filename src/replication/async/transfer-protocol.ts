@@ -31,6 +31,11 @@ export interface BeginRequest {
 export interface BeginResponse {
   /** Per volume: whether the target holds the base snapshot (if not, the sender sends everything). */
   volumes: Array<{ id: string; baseFound: boolean }>;
+  /**
+   * Set when the target already holds a snapshot with this suffix (sent by the other array of a
+   * stretched pod): the sender renumbers its snapshot to this and begins again.
+   */
+  renumber?: number;
 }
 
 export interface BlocksRequest {

@@ -45,6 +45,13 @@ export class TransferReceiver {
         `protection group ${request.source.arrayName}:${request.source.pgroupName} is not a target here`,
       );
     if (!replica.allowed) throw new Error(`replication into ${replica.name} is not allowed`);
+    if (this.array.state.pgroupSnapshotByName(`${replica.name}.${request.snapshot.suffix}`)) {
+      const numbers = this.array.pgroups
+        .snapshotsOf(replica)
+        .map((s) => Number(s.suffix))
+        .filter((n) => Number.isSafeInteger(n));
+      return { volumes: [], renumber: Math.max(0, ...numbers) + 1 };
+    }
     // A new transfer into the same group replaces an unfinished one.
     for (const [id, other] of this.incoming) if (other.replica.id === replica.id) this.drop(id);
     const layers = new Map<string, number>();

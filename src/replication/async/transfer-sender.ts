@@ -10,6 +10,7 @@ import type {
   PgroupTransferRecord,
   ProtectionGroupRecord,
 } from '../../array/objects/model.js';
+import { shortName } from '../../array/objects/protection-groups.js';
 import { BLOCK_BYTES, REPLICATION_TRANSFER_BATCH_BLOCKS } from '../../constants.js';
 import {
   type BeginRequest,
@@ -18,11 +19,28 @@ import {
   type BlocksResponse,
   type CommitResponse,
   type DataRequest,
+  type SourceGroupRef,
   TransferMessage,
 } from './transfer-protocol.js';
 
 export interface RequestLink {
   request(type: string, header: object, payload?: Buffer): Promise<{ header: unknown; payload: Buffer }>;
+}
+
+/**
+ * Who sends a group, as the target names its replica: this array, or for a group inside a pod the
+ * pod itself (POD:PG on the target), so either array of a stretched pod can send into it.
+ */
+export function sourceRefOf(array: StorageArray, pgroup: ProtectionGroupRecord): SourceGroupRef {
+  const pod = pgroup.podId ? array.state.pods.get(pgroup.podId) : undefined;
+  if (pod)
+    return { arrayId: pod.id, arrayName: pod.name, pgroupId: pgroup.id, pgroupName: shortName(pgroup.name) };
+  return {
+    arrayId: array.state.identity.id,
+    arrayName: array.name,
+    pgroupId: pgroup.id,
+    pgroupName: pgroup.name,
+  };
 }
 
 /** The newest snapshot of `pgroup` whose transfer to `targetArrayId` completed, if any. */
@@ -60,26 +78,27 @@ export async function sendSnapshot(
     (base ? array.pgroups.volumeSnapshotsOf(base) : []).map((s) => [s.sourceVolumeId, s]),
   );
   const transferId = randomUUID();
-  const begin: BeginRequest = {
+  const beginRequest = (): BeginRequest => ({
     transferId,
-    source: {
-      arrayId: array.state.identity.id,
-      arrayName: array.name,
-      pgroupId: pgroup.id,
-      pgroupName: pgroup.name,
-    },
+    source: sourceRefOf(array, pgroup),
     snapshot: { suffix: snapshot.suffix, createdMs: snapshot.createdMs },
     targetRetention: pgroup.targetRetention,
     volumes: volumeSnapshots.map((s) => ({
       id: s.sourceVolumeId,
-      name: s.sourceVolumeName,
+      name: shortName(s.sourceVolumeName),
       provisionedBytes: s.provisionedBytes,
       baseSuffix: baseByVolume.has(s.sourceVolumeId) ? base!.suffix : null,
     })),
-  };
+  });
   record.startedMs = Date.now();
   record.progress = 0;
-  const answer = (await link.request(TransferMessage.begin, begin)).header as BeginResponse;
+  let answer = (await link.request(TransferMessage.begin, beginRequest())).header as BeginResponse;
+  if (answer.renumber !== undefined) {
+    // The other array of a stretched pod already sent this suffix: take the next free one.
+    await array.pgroups.renumber(snapshot, answer.renumber);
+    answer = (await link.request(TransferMessage.begin, beginRequest())).header as BeginResponse;
+    if (answer.renumber !== undefined) throw new Error('the target refused the snapshot suffix twice');
+  }
   const baseFound = new Map(answer.volumes.map((v) => [v.id, v.baseFound]));
 
   // Work out every volume's changed blocks first, so progress can be reported over the whole transfer.

@@ -648,6 +648,7 @@ export function podMeta(array: StorageArray, pod: PodRecord) {
   return {
     podId: pod.id,
     pod,
+    pgroups: [...array.state.pgroups.values()].filter((p) => p.podId === pod.id),
     volumes: array.pods.volumesOf(pod).map((v) => ({
       id: v.id,
       name: v.name,

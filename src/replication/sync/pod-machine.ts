@@ -157,8 +157,11 @@ export class PodMachine {
     this.deadlineMs = nowMs + this.config.decisionTimeoutMs;
     this.claimed = false;
     this.claimAtMs = null;
-    if (this.stopOnSplit) return this.decide(false);
-    if (this.preElected) return this.decide(true);
+    if (this.stopOnSplit || this.preElected) {
+      // Decided in advance while connected: no mediator claim for this split (stopping wins).
+      this.decide(!this.stopOnSplit && this.preElected);
+      return;
+    }
     const preferredHere = this.config.preferred === null || this.config.preferred === this.config.self;
     this.claimAtMs = nowMs + (preferredHere ? 0 : this.config.nonPreferredClaimDelayMs);
     if (preferredHere) this.claim();

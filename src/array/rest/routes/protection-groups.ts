@@ -213,6 +213,7 @@ export function protectionGroupRoutes(app: FastifyInstance, array: StorageArray)
     const items = await forEachName(names, async (name) =>
       pgroupView(array, await array.pgroups.create(name)),
     );
+    for (const name of names) await syncPod(array, name);
     return { items };
   });
 
@@ -236,6 +237,7 @@ export function protectionGroupRoutes(app: FastifyInstance, array: StorageArray)
     const items = await forEachName(names, async (n) =>
       pgroupView(array, await array.pgroups.update(n, changes)),
     );
+    for (const n of names) await syncPod(array, changes.name ?? n);
     return { items };
   });
 
@@ -268,6 +270,7 @@ export function protectionGroupRoutes(app: FastifyInstance, array: StorageArray)
     const groups = requiredList(query, 'group_names');
     const members = requiredList(query, 'member_names');
     const added = await forEachName(groups, (g) => array.pgroups.addVolumes(g, members));
+    for (const g of groups) await syncPod(array, g);
     return {
       items: added.flat().map(({ pgroup, volume }) => ({
         group: { id: pgroup.id, name: pgroup.name },
@@ -281,6 +284,7 @@ export function protectionGroupRoutes(app: FastifyInstance, array: StorageArray)
     const groups = requiredList(query, 'group_names');
     const members = requiredList(query, 'member_names');
     await forEachName(groups, (g) => array.pgroups.removeVolumes(g, members));
+    for (const g of groups) await syncPod(array, g);
     return {};
   });
 
@@ -323,6 +327,7 @@ export function protectionGroupRoutes(app: FastifyInstance, array: StorageArray)
         const target = pgroup.targets.find((t) => t.arrayName === member);
         if (target) items.push(targetView(pgroup, target));
       }
+      await syncPod(array, g);
     }
     return { items };
   });
@@ -358,6 +363,7 @@ export function protectionGroupRoutes(app: FastifyInstance, array: StorageArray)
           throw invalidOperation(`Protection group ${g} does not include ${member}.`, member);
         await replication.removeTarget(pgroup, member);
       }
+      await syncPod(array, g);
     }
     return {};
   });
@@ -418,6 +424,7 @@ function pgroupSnapshotRoutes(app: FastifyInstance, array: StorageArray): void {
     const suffix = optionalString(bodyObject(request), 'suffix');
     const items = await forEachName(sources, async (source) => {
       const snapshot = await array.pgroups.snapshot(source, suffix);
+      await syncPod(array, source);
       const pgroup = array.pgroups.require(source);
       if ((replicateNow || replicate) && pgroup.targets.some((t) => t.allowed))
         replicationOf(array).replicate(pgroup, snapshot);
@@ -494,4 +501,14 @@ function arrayConnectionRoutes(app: FastifyInstance, array: StorageArray): void 
     for (const c of connections) await replicationOf(array).disconnect(c);
     return {};
   });
+}
+
+/**
+ * A group inside a stretched pod is recorded on both pod arrays: after a change, the other one
+ * learns it (best effort: when it is unreachable it learns at the next resync of the pod).
+ */
+async function syncPod(array: StorageArray, pgroupName: string): Promise<void> {
+  const pgroup = array.state.pgroupByName(pgroupName);
+  const pod = pgroup?.podId ? array.state.pods.get(pgroup.podId) : undefined;
+  if (pod) await array.replication?.podChanged(pod).catch(() => {});
 }
