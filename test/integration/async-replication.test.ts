@@ -178,9 +178,18 @@ test('protection group snapshots replicate to a connected array; the target serv
     60_000,
     () => 'the first snapshot never completed on the target',
   );
-  const sent1 = ok(await src.call('GET', '/protection-group-snapshots/transfer?names=cinder-group.1'))
-    .items[0];
-  assert.equal(sent1.progress, 1);
+  // The target records the snapshot before it answers the commit; the source marks it done then.
+  const sentOf = async (name: string) => {
+    await waitFor(
+      async () =>
+        ok(await src.call('GET', `/protection-group-snapshots/transfer?names=${name}`)).items[0].progress ===
+        1,
+      10_000,
+      () => `${name} never completed on the source`,
+    );
+    return ok(await src.call('GET', `/protection-group-snapshots/transfer?names=${name}`)).items[0];
+  };
+  const sent1 = await sentOf('cinder-group.1');
   t.diagnostic(
     `first transfer: ${sent1.data_transferred} wire bytes for ${2 * VOLUME_BYTES} bytes of volumes`,
   );
@@ -207,8 +216,7 @@ test('protection group snapshots replicate to a connected array; the target serv
     60_000,
     () => 'the second snapshot never completed on the target',
   );
-  const sent2 = ok(await src.call('GET', '/protection-group-snapshots/transfer?names=cinder-group.2'))
-    .items[0];
+  const sent2 = await sentOf('cinder-group.2');
   assert.ok(
     sent2.data_transferred < 2 * MiB,
     `incremental transfer sent ${sent2.data_transferred} bytes for 1 MiB changed`,
