@@ -11,7 +11,6 @@
 //   e.g. at the first stretch or after a restart), sending only contents the peer lacks.
 
 import { randomUUID } from 'node:crypto';
-import { compressSync, uncompressSync } from 'lz4-napi';
 import type { StorageArray } from '../../array/array.js';
 import { IoError } from '../../array/engine/block-device.js';
 import type { PodRecord, VolumeRecord } from '../../array/objects/model.js';
@@ -24,7 +23,6 @@ import {
   POD_RESYNC_FREEZE_BLOCKS,
   POD_RESYNC_ROUNDS_MAX,
   POD_TICK_MS,
-  REPLICATION_TRANSFER_BATCH_BLOCKS,
 } from '../../constants.js';
 import type { ReplicationLink } from '../link/index.js';
 import {
@@ -34,6 +32,7 @@ import {
   PodMachine,
   type PodMessage,
 } from './pod-machine.js';
+import { applyData, applyHashes, PodResyncRequest, podMeta, sendBlocks } from './pod-resync.js';
 
 export interface MediatorPort {
   health(): Promise<boolean>;
@@ -50,8 +49,8 @@ export const PodRequest = {
   write: 'pod-write',
   forward: 'pod-forward',
   meta: 'pod-meta',
-  resyncHashes: 'pod-resync-hashes',
-  resyncData: 'pod-resync-data',
+  resyncHashes: PodResyncRequest.hashes,
+  resyncData: PodResyncRequest.data,
   /** Sent on every new link before anything else: what the sender may hold that the other lacks. */
   rejoin: 'pod-rejoin',
 } as const;
@@ -560,104 +559,17 @@ export class PodController {
 
   private async copyBlocks(link: ReplicationLink, volumeId: string, blocks: number[]): Promise<void> {
     const volume = this.array.state.volumes.get(volumeId);
-    if (!volume) return;
-    for (let start = 0; start < blocks.length; start += REPLICATION_TRANSFER_BATCH_BLOCKS) {
-      const batch = blocks.slice(start, start + REPLICATION_TRANSFER_BATCH_BLOCKS);
-      const hashes = batch.map((blockIndex) => {
-        const hash = this.array.engine.blockHashAt(volume.headLayerId, blockIndex);
-        return [
-          blockIndex,
-          hash === undefined ? '?' : hash === null ? null : Buffer.from(hash, 'latin1').toString('hex'),
-        ];
-      });
-      const answer = await link.request(PodRequest.resyncHashes, {
-        podId: this.pod.id,
-        volumeId,
-        blocks: hashes,
-      });
-      const need = (answer.header as { need: number[] }).need;
-      if (need.length === 0) continue;
-      const parts: Buffer[] = [];
-      const described: Array<[number, number, boolean]> = [];
-      for (const blockIndex of need) {
-        const raw = this.array.engine.read(volume.headLayerId, blockIndex * BLOCK_BYTES, BLOCK_BYTES);
-        const lz4 = compressSync(raw);
-        const compressed = lz4.length < raw.length;
-        parts.push(compressed ? lz4 : raw);
-        described.push([blockIndex, compressed ? lz4.length : raw.length, compressed]);
-      }
-      const payload = Buffer.concat(parts);
-      this.resyncBytes += payload.length;
-      await link.request(PodRequest.resyncData, { podId: this.pod.id, volumeId, blocks: described }, payload);
-    }
+    if (volume) this.resyncBytes += await sendBlocks(this.array, link, this.pod.id, volume, blocks);
   }
 
   /** Bytes of block data this array sent in resyncs (for tests and metrics). */
   resyncBytes = 0;
 
-  /** Resync target: write what is known or zero, ask for the rest. */
-  async onResyncHashes(
-    volumeId: string,
-    blocks: Array<[number, string | null]>,
-  ): Promise<{ need: number[] }> {
-    const volume = this.volume(volumeId);
-    const need: number[] = [];
-    const writes: Promise<void>[] = [];
-    for (const [blockIndex, hashHex] of blocks) {
-      if (hashHex === null) {
-        if (this.array.engine.blockHashAt(volume.headLayerId, blockIndex) !== null)
-          writes.push(this.array.engine.writeZeroes(volume, blockIndex * BLOCK_BYTES, BLOCK_BYTES));
-        continue;
-      }
-      if (hashHex !== '?') {
-        const hash = Buffer.from(hashHex, 'hex').toString('latin1');
-        if (this.array.engine.blockHashAt(volume.headLayerId, blockIndex) === hash) continue; // same already
-        const known = this.array.engine.blockWithHash(hash);
-        if (known) {
-          writes.push(this.array.engine.write(volume, blockIndex * BLOCK_BYTES, known));
-          continue;
-        }
-      }
-      need.push(blockIndex);
-    }
-    await Promise.all(writes);
-    return { need };
+  onResyncHashes(volumeId: string, blocks: Array<[number, string | null]>): Promise<{ need: number[] }> {
+    return applyHashes(this.array, this.volume(volumeId), blocks);
   }
 
-  async onResyncData(
-    volumeId: string,
-    blocks: Array<[number, number, boolean]>,
-    payload: Buffer,
-  ): Promise<void> {
-    const volume = this.volume(volumeId);
-    let offset = 0;
-    const writes: Promise<void>[] = [];
-    for (const [blockIndex, length, compressed] of blocks) {
-      const bytes = payload.subarray(offset, offset + length);
-      offset += length;
-      const raw = compressed ? uncompressSync(bytes) : Buffer.from(bytes);
-      if (raw.length !== BLOCK_BYTES) throw new Error('resync block has the wrong size');
-      writes.push(this.array.engine.write(volume, blockIndex * BLOCK_BYTES, raw));
-    }
-    await Promise.all(writes);
+  onResyncData(volumeId: string, blocks: Array<[number, number, boolean]>, payload: Buffer): Promise<void> {
+    return applyData(this.array, this.volume(volumeId), blocks, payload);
   }
-}
-
-/** The pod and its volumes as the peer must record them (same ids, names and serials). */
-export function podMeta(array: StorageArray, pod: PodRecord) {
-  return {
-    podId: pod.id,
-    pod,
-    pgroups: [...array.state.pgroups.values()].filter((p) => p.podId === pod.id),
-    volumes: array.pods.volumesOf(pod).map((v) => ({
-      id: v.id,
-      name: v.name,
-      serial: v.serial,
-      createdMs: v.createdMs,
-      provisionedBytes: v.provisionedBytes,
-      destroyed: v.destroyed,
-      destroyedAtMs: v.destroyedAtMs,
-      qos: v.qos,
-    })),
-  };
 }

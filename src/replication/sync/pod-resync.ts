@@ -1,0 +1,124 @@
+// Copying blocks between the arrays of a stretched pod (resync, baseline): the sender lists
+// block hashes, the receiver writes what it can from its own store (or zeroes) and asks for the
+// rest, which travels lz4-compressed.
+
+import { compressSync, uncompressSync } from 'lz4-napi';
+import type { StorageArray } from '../../array/array.js';
+import type { PodRecord, VolumeRecord } from '../../array/objects/model.js';
+import { BLOCK_BYTES, REPLICATION_TRANSFER_BATCH_BLOCKS } from '../../constants.js';
+import type { ReplicationLink } from '../link/index.js';
+
+export const PodResyncRequest = {
+  hashes: 'pod-resync-hashes',
+  data: 'pod-resync-data',
+} as const;
+
+/** Sends `blocks` of `volume` to the peer; returns the block bytes that crossed the wire. */
+export async function sendBlocks(
+  array: StorageArray,
+  link: ReplicationLink,
+  podId: string,
+  volume: VolumeRecord,
+  blocks: number[],
+): Promise<number> {
+  let sentBytes = 0;
+  for (let start = 0; start < blocks.length; start += REPLICATION_TRANSFER_BATCH_BLOCKS) {
+    const batch = blocks.slice(start, start + REPLICATION_TRANSFER_BATCH_BLOCKS);
+    const hashes = batch.map((blockIndex) => {
+      const hash = array.engine.blockHashAt(volume.headLayerId, blockIndex);
+      // '?': still in the overlay, no hash yet: the receiver asks for the data.
+      return [
+        blockIndex,
+        hash === undefined ? '?' : hash === null ? null : Buffer.from(hash, 'latin1').toString('hex'),
+      ];
+    });
+    const answer = await link.request(PodResyncRequest.hashes, {
+      podId,
+      volumeId: volume.id,
+      blocks: hashes,
+    });
+    const need = (answer.header as { need: number[] }).need;
+    if (need.length === 0) continue;
+    const parts: Buffer[] = [];
+    const described: Array<[number, number, boolean]> = [];
+    for (const blockIndex of need) {
+      const raw = array.engine.read(volume.headLayerId, blockIndex * BLOCK_BYTES, BLOCK_BYTES);
+      const lz4 = compressSync(raw);
+      const compressed = lz4.length < raw.length;
+      parts.push(compressed ? lz4 : raw);
+      described.push([blockIndex, compressed ? lz4.length : raw.length, compressed]);
+    }
+    const payload = Buffer.concat(parts);
+    sentBytes += payload.length;
+    await link.request(PodResyncRequest.data, { podId, volumeId: volume.id, blocks: described }, payload);
+  }
+  return sentBytes;
+}
+
+/** Receiver: writes what is known here or zero, returns the blocks whose data it needs. */
+export async function applyHashes(
+  array: StorageArray,
+  volume: VolumeRecord,
+  blocks: Array<[number, string | null]>,
+): Promise<{ need: number[] }> {
+  const need: number[] = [];
+  const writes: Promise<void>[] = [];
+  for (const [blockIndex, hashHex] of blocks) {
+    if (hashHex === null) {
+      if (array.engine.blockHashAt(volume.headLayerId, blockIndex) !== null)
+        writes.push(array.engine.writeZeroes(volume, blockIndex * BLOCK_BYTES, BLOCK_BYTES));
+      continue;
+    }
+    if (hashHex !== '?') {
+      const hash = Buffer.from(hashHex, 'hex').toString('latin1');
+      if (array.engine.blockHashAt(volume.headLayerId, blockIndex) === hash) continue; // same already
+      const known = array.engine.blockWithHash(hash);
+      if (known) {
+        writes.push(array.engine.write(volume, blockIndex * BLOCK_BYTES, known));
+        continue;
+      }
+    }
+    need.push(blockIndex);
+  }
+  await Promise.all(writes);
+  return { need };
+}
+
+/** Receiver: writes the blocks that came with their data. */
+export async function applyData(
+  array: StorageArray,
+  volume: VolumeRecord,
+  blocks: Array<[number, number, boolean]>,
+  payload: Buffer,
+): Promise<void> {
+  let offset = 0;
+  const writes: Promise<void>[] = [];
+  for (const [blockIndex, length, compressed] of blocks) {
+    if (offset + length > payload.length) throw new Error('resync data is shorter than its block list');
+    const bytes = payload.subarray(offset, offset + length);
+    offset += length;
+    const raw = compressed ? uncompressSync(bytes) : Buffer.from(bytes);
+    if (raw.length !== BLOCK_BYTES) throw new Error('resync block has the wrong size');
+    writes.push(array.engine.write(volume, blockIndex * BLOCK_BYTES, raw));
+  }
+  await Promise.all(writes);
+}
+
+/** The pod and its volumes as the peer must record them (same ids, names and serials). */
+export function podMeta(array: StorageArray, pod: PodRecord) {
+  return {
+    podId: pod.id,
+    pod,
+    pgroups: [...array.state.pgroups.values()].filter((p) => p.podId === pod.id),
+    volumes: array.pods.volumesOf(pod).map((v) => ({
+      id: v.id,
+      name: v.name,
+      serial: v.serial,
+      createdMs: v.createdMs,
+      provisionedBytes: v.provisionedBytes,
+      destroyed: v.destroyed,
+      destroyedAtMs: v.destroyedAtMs,
+      qos: v.qos,
+    })),
+  };
+}
