@@ -166,4 +166,26 @@ test('a stretched pod: baseline, writes on both arrays, kill -9 of one, survivor
     .match(/"resyncBytes":(\d+)/g)
     ?.at(-1);
   t.diagnostic(`resync: ${resync ?? 'no figure logged'}`);
+
+  // Unstretch: the pod and its volumes leave B; A keeps serving them alone.
+  ok(await sa.call('DELETE', '/pods/arrays?group_names=pod1&member_names=array-b'));
+  const pod = ok(await sa.call('GET', '/pods?names=pod1')).items[0];
+  assert.deepEqual(
+    pod.arrays.map((m: { name: string }) => m.name),
+    ['array-a'],
+  );
+  assert.equal((await sb.call('GET', '/pods?names=pod1')).status, 400, 'the pod is gone from B');
+  assert.equal((await sb.call('GET', '/volumes?names=pod1::db')).status, 400, 'its volume too');
+  assert.equal(sha(await readAll(a, 'pod1::db')), sha(model), 'A still holds the data');
+
+  // Demoted, the pod's volumes take no writes; promoted again, they do.
+  const demoted = ok(await sa.call('PATCH', '/pods?names=pod1', { requested_promotion_state: 'demoted' }))
+    .items[0];
+  assert.equal(demoted.promotion_status, 'demoted');
+  const client = await NbdTestClient.open(a.nbdPort, 'pod1::db');
+  await assert.rejects(client.write(0, randomBytes(4096)), 'a demoted pod refuses writes');
+  assert.equal(sha(await client.read(0, 4 * MiB)), sha(model.subarray(0, 4 * MiB)), 'reads still work');
+  ok(await sa.call('PATCH', '/pods?names=pod1', { requested_promotion_state: 'promoted' }));
+  await client.write(0, randomBytes(4096));
+  client.close();
 });

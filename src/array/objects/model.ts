@@ -49,6 +49,8 @@ export interface PodRecord {
    * still resync the other before mirroring again.
    */
   servingAlone?: boolean;
+  /** A demoted pod's volumes are read-only on this array (absent: promoted). */
+  promotionStatus?: 'promoted' | 'demoted';
 }
 
 export interface TagRecord {

@@ -14,6 +14,7 @@ export interface PodChanges {
   destroyed?: boolean;
   failoverPreferences?: string[];
   mediator?: string;
+  requestedPromotionState?: 'promoted' | 'demoted';
 }
 
 export class PodService {
@@ -83,6 +84,12 @@ export class PodService {
     }
     if (changes.failoverPreferences !== undefined) pod.failoverPreferences = [...changes.failoverPreferences];
     if (changes.mediator !== undefined) pod.mediator = changes.mediator;
+    if (changes.requestedPromotionState !== undefined) {
+      // A stretched pod is active on both arrays (ActiveCluster): promotion is for pods that are not.
+      if (this.isStretched(pod))
+        throw objectErrors.invalid(name, 'A stretched pod cannot be promoted or demoted.');
+      pod.promotionStatus = changes.requestedPromotionState;
+    }
     if (changes.destroyed !== undefined && changes.destroyed !== pod.destroyed) {
       if (changes.destroyed && this.volumesOf(pod).some((v) => !v.destroyed))
         throw objectErrors.invalid(name, 'A pod can only be destroyed if it is empty.');

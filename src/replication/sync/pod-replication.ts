@@ -174,13 +174,22 @@ export class PodReplication implements PodIo {
     return volume.podId ? this.controllers.get(volume.podId) : undefined;
   }
 
+  /** A demoted pod's volumes take no writes on this array. */
+  private checkPromoted(volume: VolumeRecord): void {
+    const pod = volume.podId ? this.array.state.pods.get(volume.podId) : undefined;
+    if (pod?.promotionStatus === 'demoted')
+      throw new IoError('read-only', `pod ${pod.name} is demoted on this array`);
+  }
+
   async write(volume: VolumeRecord, offsetBytes: number, data: Buffer): Promise<void> {
+    this.checkPromoted(volume);
     const controller = this.controllerOf(volume);
     if (!controller) return this.array.engine.write(volume, offsetBytes, data);
     return controller.write(volume, offsetBytes, data);
   }
 
   async writeZeroes(volume: VolumeRecord, offsetBytes: number, lengthBytes: number): Promise<void> {
+    this.checkPromoted(volume);
     const controller = this.controllerOf(volume);
     if (!controller) return this.array.engine.writeZeroes(volume, offsetBytes, lengthBytes);
     // Mirrored as data: a stretched pod's zeroes travel as whole blocks of zeroes, 1 MiB at a time.

@@ -50,8 +50,8 @@ export function podView(array: StorageArray, pod: PodRecord) {
     })),
     mediator: pod.mediator,
     mediator_version: '1.0',
-    promotion_status: 'promoted',
-    requested_promotion_state: 'promoted',
+    promotion_status: pod.promotionStatus ?? 'promoted',
+    requested_promotion_state: pod.promotionStatus ?? 'promoted',
     link_source_count: 0,
     link_target_count: 0,
     quota_limit: null,
@@ -106,6 +106,12 @@ export function podRoutes(app: FastifyInstance, array: StorageArray): void {
     if (failover !== undefined) changes.failoverPreferences = failover;
     const mediator = optionalString(body, 'mediator');
     if (mediator !== undefined) changes.mediator = mediator;
+    const promotion = optionalString(body, 'requested_promotion_state');
+    if (promotion !== undefined) {
+      if (promotion !== 'promoted' && promotion !== 'demoted')
+        throw invalidBody('requested_promotion_state', 'must be promoted or demoted');
+      changes.requestedPromotionState = promotion;
+    }
     const items = await forEachName(names, async (n) => {
       const pod = await array.pods.update(n, changes);
       await array.replication?.podChanged(pod);
