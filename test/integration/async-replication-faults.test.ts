@@ -79,6 +79,13 @@ test('a transfer cut by kill -9 of the target is never visible half done and com
   const before = await transfer();
   assert.ok(before.progress < 1, `transfer already done (${JSON.stringify(before)}): make the volume bigger`);
   await target.kill();
+  const connectionStatus = async () =>
+    ok(await src.call('GET', '/array-connections?names=dr-site')).items[0].status as string;
+  await waitFor(
+    async () => (await connectionStatus()) === 'connecting',
+    10_000,
+    () => 'never noticed the peer went',
+  );
 
   target = await target.restart();
   tgt = await restSession(target);
@@ -92,6 +99,11 @@ test('a transfer cut by kill -9 of the target is never visible half done and com
     'no half-transferred volume snapshot either',
   );
 
+  await waitFor(
+    async () => (await connectionStatus()) === 'connected',
+    20_000,
+    () => 'never reconnected',
+  );
   await waitFor(
     async () => (await transfer()).progress === 1,
     120_000,
