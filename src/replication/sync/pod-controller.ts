@@ -490,6 +490,8 @@ export class PodController {
   private async resync(): Promise<void> {
     if (this.resyncing) return;
     this.resyncing = true;
+    let inRound = new Map<string, number[]>();
+    let roundWasFull = false;
     try {
       const link = this.link;
       if (!link) return;
@@ -504,6 +506,8 @@ export class PodController {
         for (;;) {
           rounds++;
           const work = new Map<string, number[]>();
+          inRound = work;
+          roundWasFull = full;
           if (full) {
             // Every block of the volume: the peer may hold blocks this array never mapped.
             for (const volume of this.array.pods.volumesOf(this.pod)) {
@@ -551,6 +555,10 @@ export class PodController {
         this.unfreeze();
       }
     } catch (error) {
+      // What this round had taken is not known to have arrived: keep it for the next resync.
+      for (const [volumeId, blocks] of inRound)
+        for (const block of blocks) this.rememberBlock(volumeId, block);
+      if (roundWasFull) this.fullResync = true;
       this.logger.warn({ pod: this.pod.name, err: (error as Error).message }, 'pod resync interrupted');
     } finally {
       this.resyncing = false;
