@@ -25,6 +25,7 @@ import {
   POD_TICK_MS,
 } from '../../constants.js';
 import type { ReplicationLink } from '../link/index.js';
+import { ActivityLog } from './activity-log.js';
 import {
   type PodCommand,
   type PodInput,
@@ -80,7 +81,7 @@ export class PodController {
   private resyncing = false;
   private closed = false;
   /** Recently mirrored blocks (volume id, block index): writes in flight at a split may differ. */
-  private activity: Array<[string, number]> = [];
+  private readonly activity = new ActivityLog(POD_ACTIVITY_LOG_BLOCKS);
   /** Blocks the peer said it may hold differently (its activity log), to compare at the next sync. */
   private peerActivity: Array<[string, number]> = [];
   /** The peer restarted and cannot know what it holds: compare every block. */
@@ -160,8 +161,13 @@ export class PodController {
   linkUp(link: ReplicationLink): void {
     this.link = link;
     // Before the machine speaks: what this array may hold that the peer lacks.
+    const report = this.activity.encode();
     void link
-      .send(PodRequest.rejoin, { podId: this.pod.id, full: this.fullResync, blocks: this.activity })
+      .send(
+        PodRequest.rejoin,
+        { podId: this.pod.id, full: this.fullResync, volumes: report.volumes },
+        report.payload,
+      )
       .catch(() => {});
     this.input({ type: 'link-up', nowMs: performance.now() });
   }
@@ -173,9 +179,7 @@ export class PodController {
   }
 
   private noteActivity(volumeId: string, firstBlock: number, blockCount: number): void {
-    for (let i = 0; i < blockCount; i++) this.activity.push([volumeId, firstBlock + i]);
-    if (this.activity.length > POD_ACTIVITY_LOG_BLOCKS)
-      this.activity = this.activity.slice(this.activity.length - POD_ACTIVITY_LOG_BLOCKS);
+    this.activity.note(volumeId, firstBlock, blockCount);
   }
 
   linkDown(): void {
@@ -348,7 +352,7 @@ export class PodController {
   }
 
   private async reconcileBlocks(): Promise<void> {
-    const blocks = [...this.activity, ...this.peerActivity];
+    const blocks = [...this.activity.entries(), ...this.peerActivity];
     this.peerActivity = [];
     const full = this.peerNeedsFull;
     const byVolume = new Map<string, Set<number>>();
@@ -404,12 +408,14 @@ export class PodController {
         : this.merged(volume, firstBlock, endBlock, offsetBytes, data);
     const seq = this.nextSeq++;
     this.noteActivity(volume.id, firstBlock, endBlock - firstBlock);
-    const local = this.array.engine.write(volume, firstBlock * BLOCK_BYTES, whole);
+    // The peer's copy goes out first (its round trip is the longer leg); both are issued in this
+    // same synchronous step, so the local journal order is the number order.
     const remote = link.request(
       PodRequest.write,
       { podId: this.pod.id, stream: this.stream, seq, volumeId: volume.id, blockIndex: firstBlock },
       whole,
     );
+    const local = this.array.engine.write(volume, firstBlock * BLOCK_BYTES, whole);
     await Promise.all([local, remote]);
   }
 
@@ -498,7 +504,7 @@ export class PodController {
       await link.request(PodRequest.meta, podMeta(this.array, this.pod));
       let full = this.fullResync || this.peerNeedsFull;
       // Writes in flight when the arrays lost each other may be on either side only.
-      for (const [volumeId, block] of [...this.activity, ...this.peerActivity])
+      for (const [volumeId, block] of [...this.activity.entries(), ...this.peerActivity])
         this.rememberBlock(volumeId, block);
       this.peerActivity = [];
       let rounds = 0;

@@ -9,9 +9,11 @@ import { objectErrors } from '../../array/objects/errors.js';
 import type { PodRecord, ProtectionGroupRecord, VolumeRecord } from '../../array/objects/model.js';
 import { DEFAULT_MEDIATOR } from '../../array/objects/pods.js';
 import type { PodArrayStatus } from '../../array/objects/replication-port.js';
+import { POD_ACTIVITY_LOG_BLOCKS } from '../../constants.js';
 import { MediatorClient } from '../../mediator/client.js';
 import type { ReplicationLink } from '../link/index.js';
 import { remote } from '../remote.js';
+import { decodeActivity } from './activity-log.js';
 import { type MediatorPort, PodController, type PodLogger, PodRequest } from './pod-controller.js';
 import type { PodMessage } from './pod-machine.js';
 import { podMeta } from './pod-resync.js';
@@ -225,13 +227,11 @@ export class PodReplication implements PodIo {
       const { podId, message } = header as { podId: string; message: PodMessage };
       this.controllers.get(podId)?.onMessage(message);
     });
-    link.onMessage(PodRequest.rejoin, (header) => {
-      const { podId, full, blocks } = header as {
-        podId: string;
-        full: boolean;
-        blocks: Array<[string, number]>;
-      };
-      this.controllers.get(podId)?.onRejoin(Boolean(full), Array.isArray(blocks) ? blocks : []);
+    link.onMessage(PodRequest.rejoin, (header, payload) => {
+      const { podId, full, volumes } = header as { podId: string; full: boolean; volumes: unknown };
+      this.controllers
+        .get(podId)
+        ?.onRejoin(Boolean(full), decodeActivity(volumes, payload, POD_ACTIVITY_LOG_BLOCKS));
     });
     link.handle(PodRequest.write, async (header, payload) => {
       const h = header as {
