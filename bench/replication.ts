@@ -7,24 +7,23 @@
 // - survivor: time from kill -9 of the peer to the first acknowledged write.
 // Not a test: docs/benchmarks.md records measured runs.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   type ArrayProcess,
-  freePort,
   makeTempDir,
   restSession,
   startArrayProcess,
   waitFor,
 } from '../test/helpers/array-process.js';
+import { startMediatorProcess } from '../test/helpers/mediator-process.js';
 import { NbdTestClient } from '../test/helpers/nbd-client.js';
 
 const exec = promisify(execFile);
 const RUNTIME_SECONDS = Number(process.env.BENCH_RUNTIME_SECONDS ?? 8);
 const MiB = 1024 * 1024;
-const CLI = new URL('../src/cli/main.js', import.meta.url).pathname;
 
 async function fio(uri: string, iodepth: number) {
   const { stdout } = await exec(
@@ -55,12 +54,7 @@ async function call(array: ArrayProcess, method: string, path: string, body?: un
 
 async function main() {
   const work = await makeTempDir('tandem-bench-repl-');
-  const mediatorPort = await freePort();
-  const mediator: ChildProcess = spawn(
-    process.execPath,
-    [CLI, 'mediator', 'start', '--listen', `127.0.0.1:${mediatorPort}`, '--data-dir', join(work.path, 'm')],
-    { stdio: 'ignore' },
-  );
+  const mediator = await startMediatorProcess(join(work.path, 'm'));
   const arrays: ArrayProcess[] = [];
   try {
     const a = await startArrayProcess({ name: 'bench-a', dataDir: join(work.path, 'a') });
@@ -82,7 +76,7 @@ async function main() {
       replication_addresses: [`127.0.0.1:${c.replicationPort}`],
     });
     await call(a, 'POST', '/pods?names=pod1', { failover_preferences: [{ name: 'bench-a' }] });
-    await call(a, 'PATCH', '/pods?names=pod1', { mediator: `http://127.0.0.1:${mediatorPort}` });
+    await call(a, 'PATCH', '/pods?names=pod1', { mediator: mediator.url });
     await call(a, 'POST', '/volumes?names=pod1::vol', { provisioned: 256 * MiB });
     await call(a, 'POST', '/volumes?names=plain', { provisioned: 256 * MiB });
     await call(a, 'POST', '/pods/arrays?group_names=pod1&member_names=bench-b');
@@ -204,7 +198,7 @@ async function main() {
     console.log(`survivor resumed writes ${resumeMs} ms after kill -9 of the peer`);
   } finally {
     for (const array of arrays) await array.stop().catch(() => {});
-    mediator.kill('SIGTERM');
+    await mediator.stop();
     await work.remove();
   }
 }

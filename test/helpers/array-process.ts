@@ -191,3 +191,20 @@ export async function restSession(array: ArrayProcess, version = '2.38') {
       }),
   };
 }
+
+/** Connects `from` to `to` the way an operator does: `to`'s key, `to`'s replication address. */
+export async function connectArrays(
+  from: ArrayProcess,
+  to: ArrayProcess,
+  type: 'async-replication' | 'sync-replication',
+  replicationAddress = `127.0.0.1:${to.replicationPort}`,
+): Promise<void> {
+  const key = await (await restSession(to)).call('GET', '/array-connections/connection-key');
+  if (key.status !== 200) throw new Error(`connection key: ${key.status}`);
+  const made = await (await restSession(from)).call('POST', '/array-connections', {
+    connection_key: key.body.items[0].connection_key,
+    type,
+    replication_addresses: [replicationAddress],
+  });
+  if (made.status !== 200) throw new Error(`array connection: ${made.status} ${JSON.stringify(made.body)}`);
+}

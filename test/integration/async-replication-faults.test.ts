@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   type ArrayProcess,
+  connectArrays,
   makeTempDir,
   type RestResponse,
   restSession,
@@ -43,14 +44,7 @@ after(async () => {
 test('a transfer cut by kill -9 of the target is never visible half done and completes after restart', async () => {
   const src = await restSession(source);
   let tgt = await restSession(target);
-  const key = ok(await tgt.call('GET', '/array-connections/connection-key')).items[0].connection_key;
-  ok(
-    await src.call('POST', '/array-connections', {
-      connection_key: key,
-      type: 'async-replication',
-      replication_addresses: [`127.0.0.1:${target.replicationPort}`],
-    }),
-  );
+  await connectArrays(source, target, 'async-replication');
   ok(await src.call('POST', '/volumes?names=big', { provisioned: VOLUME_BYTES }));
   ok(await src.call('POST', '/hosts?names=loader', { iqns: ['iqn.2026-11.test:loader'] }));
   ok(await src.call('POST', '/connections?host_names=loader&volume_names=big'));

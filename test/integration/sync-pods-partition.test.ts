@@ -4,30 +4,29 @@
 // the split travel, and both arrays are online with the same data.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   type ArrayProcess,
-  freePort,
+  connectArrays,
   makeTempDir,
   type RestResponse,
   restSession,
   startArrayProcess,
   waitFor,
 } from '../helpers/array-process.js';
+import { type MediatorProcess, startMediatorProcess } from '../helpers/mediator-process.js';
 import { NbdTestClient } from '../helpers/nbd-client.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const MiB = 1024 * 1024;
 const VOLUME_BYTES = 16 * MiB;
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
 let a: ArrayProcess;
 let b: ArrayProcess;
 let proxy: TcpProxy;
-let mediator: ChildProcess;
+let mediator: MediatorProcess;
 let mediatorUrl: string;
 let work: { path: string; remove: () => Promise<void> };
 
@@ -39,22 +38,8 @@ const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 before(async () => {
   work = await makeTempDir('tandem-sync-partition-');
-  const port = await freePort();
-  mediatorUrl = `http://127.0.0.1:${port}`;
-  mediator = spawn(
-    process.execPath,
-    [CLI, 'mediator', 'start', '--listen', `127.0.0.1:${port}`, '--data-dir', join(work.path, 'mediator')],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  mediator.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  await waitFor(
-    async () => output.includes('mediator is up'),
-    15_000,
-    () => `mediator: ${output}`,
-  );
+  mediator = await startMediatorProcess(join(work.path, 'mediator'));
+  mediatorUrl = mediator.url;
   a = await startArrayProcess({ name: 'site-1', dataDir: join(work.path, 'a') });
   b = await startArrayProcess({ name: 'site-2', dataDir: join(work.path, 'b') });
   proxy = await startTcpProxy(b.replicationPort);
@@ -64,7 +49,7 @@ after(async () => {
   await a?.stop();
   await b?.stop();
   await proxy?.close();
-  mediator?.kill('SIGTERM');
+  await mediator?.stop();
   await work?.remove();
 });
 
@@ -85,15 +70,8 @@ async function readAll(array: ArrayProcess): Promise<Buffer> {
 test('sync: partition during writes -> mediator keeps the preferred array, the other refuses I/O, resync sends only the split writes', async (t) => {
   const sa = await restSession(a);
   const sb = await restSession(b);
-  const key = ok(await sb.call('GET', '/array-connections/connection-key')).items[0].connection_key;
   // A reaches B's replication port only through the proxy.
-  ok(
-    await sa.call('POST', '/array-connections', {
-      connection_key: key,
-      type: 'sync-replication',
-      replication_addresses: [`127.0.0.1:${proxy.port}`],
-    }),
-  );
+  await connectArrays(a, b, 'sync-replication', `127.0.0.1:${proxy.port}`);
   ok(await sa.call('POST', '/pods?names=pod1', { failover_preferences: [{ name: 'site-1' }] }));
   ok(await sa.call('PATCH', '/pods?names=pod1', { mediator: mediatorUrl }));
   ok(await sa.call('POST', '/volumes?names=pod1::vol', { provisioned: VOLUME_BYTES }));

@@ -3,14 +3,13 @@
 // writes after the mediator decides, and resync of only the changed blocks when it returns.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   type ArrayProcess,
-  freePort,
+  connectArrays,
   makeTempDir,
   type RestResponse,
   restSession,
@@ -18,15 +17,15 @@ import {
   waitFor,
 } from '../helpers/array-process.js';
 import { runOk } from '../helpers/clients.js';
+import { type MediatorProcess, startMediatorProcess } from '../helpers/mediator-process.js';
 import { NbdTestClient } from '../helpers/nbd-client.js';
 
 const MiB = 1024 * 1024;
 const VOLUME_BYTES = 32 * MiB;
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
 let a: ArrayProcess;
 let b: ArrayProcess;
-let mediator: ChildProcess;
+let mediator: MediatorProcess;
 let mediatorUrl: string;
 let work: { path: string; remove: () => Promise<void> };
 
@@ -37,30 +36,10 @@ function ok(res: RestResponse) {
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-async function startMediator(): Promise<void> {
-  const port = await freePort();
-  mediatorUrl = `http://127.0.0.1:${port}`;
-  mediator = spawn(
-    process.execPath,
-    [CLI, 'mediator', 'start', '--listen', `127.0.0.1:${port}`, '--data-dir', join(work.path, 'mediator')],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  mediator.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  await waitFor(
-    async () => output.includes('mediator is up'),
-    15_000,
-    () => `mediator did not start: ${output}`,
-  );
-}
-
 before(async () => {
   work = await makeTempDir('tandem-sync-pods-');
-  await startMediator();
+  mediator = await startMediatorProcess(join(work.path, 'mediator'));
+  mediatorUrl = mediator.url;
   a = await startArrayProcess({ name: 'array-a', dataDir: join(work.path, 'a') });
   b = await startArrayProcess({ name: 'array-b', dataDir: join(work.path, 'b') });
 });
@@ -68,7 +47,7 @@ before(async () => {
 after(async () => {
   await a?.stop();
   await b?.stop();
-  mediator?.kill('SIGTERM');
+  await mediator?.stop();
   await work?.remove();
 });
 
@@ -92,14 +71,7 @@ async function readAll(array: ArrayProcess, name: string): Promise<Buffer> {
 test('a stretched pod: baseline, writes on both arrays, kill -9 of one, survivor continues, resync on return', async (t) => {
   let sa = await restSession(a);
   const sb = await restSession(b);
-  const key = ok(await sb.call('GET', '/array-connections/connection-key')).items[0].connection_key;
-  ok(
-    await sa.call('POST', '/array-connections', {
-      connection_key: key,
-      type: 'sync-replication',
-      replication_addresses: [`127.0.0.1:${b.replicationPort}`],
-    }),
-  );
+  await connectArrays(a, b, 'sync-replication');
   ok(await sa.call('POST', '/pods?names=pod1', { failover_preferences: [{ name: 'array-a' }] }));
   ok(await sa.call('PATCH', '/pods?names=pod1', { mediator: mediatorUrl }));
   ok(await sa.call('POST', '/volumes?names=pod1::db', { provisioned: VOLUME_BYTES }));

@@ -3,30 +3,29 @@
 // pod array when the other one is killed.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   type ArrayProcess,
-  freePort,
+  connectArrays,
   makeTempDir,
   type RestResponse,
   restSession,
   startArrayProcess,
   waitFor,
 } from '../helpers/array-process.js';
+import { type MediatorProcess, startMediatorProcess } from '../helpers/mediator-process.js';
 import { NbdTestClient } from '../helpers/nbd-client.js';
 
 const MiB = 1024 * 1024;
 const VOLUME_BYTES = 8 * MiB;
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 const q = encodeURIComponent;
 
 let a: ArrayProcess;
 let b: ArrayProcess;
 let c: ArrayProcess;
-let mediator: ChildProcess;
+let mediator: MediatorProcess;
 let mediatorUrl: string;
 let work: { path: string; remove: () => Promise<void> };
 
@@ -38,22 +37,8 @@ const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 before(async () => {
   work = await makeTempDir('tandem-trisync-');
-  const port = await freePort();
-  mediatorUrl = `http://127.0.0.1:${port}`;
-  mediator = spawn(
-    process.execPath,
-    [CLI, 'mediator', 'start', '--listen', `127.0.0.1:${port}`, '--data-dir', join(work.path, 'mediator')],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  mediator.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  await waitFor(
-    async () => output.includes('mediator is up'),
-    15_000,
-    () => `mediator: ${output}`,
-  );
+  mediator = await startMediatorProcess(join(work.path, 'mediator'));
+  mediatorUrl = mediator.url;
   a = await startArrayProcess({ name: 'near-a', dataDir: join(work.path, 'a') });
   b = await startArrayProcess({ name: 'near-b', dataDir: join(work.path, 'b') });
   c = await startArrayProcess({ name: 'far-c', dataDir: join(work.path, 'c') });
@@ -61,7 +46,7 @@ before(async () => {
 
 after(async () => {
   for (const array of [a, b, c]) await array?.stop();
-  mediator?.kill('SIGTERM');
+  await mediator?.stop();
   await work?.remove();
 });
 
@@ -72,18 +57,6 @@ const logLines = (array: ArrayProcess, pattern: RegExp) =>
     .filter((line) => pattern.test(line))
     .slice(-6)
     .join('\n');
-
-async function connect(from: ArrayProcess, to: ArrayProcess, type: string) {
-  const key = ok(await (await restSession(to)).call('GET', '/array-connections/connection-key')).items[0]
-    .connection_key;
-  ok(
-    await (await restSession(from)).call('POST', '/array-connections', {
-      connection_key: key,
-      type,
-      replication_addresses: [`127.0.0.1:${to.replicationPort}`],
-    }),
-  );
-}
 
 async function readOnC(snapshot: string, volume: string): Promise<Buffer> {
   const sc = await restSession(c);
@@ -102,9 +75,9 @@ async function readOnC(snapshot: string, volume: string): Promise<Buffer> {
 }
 
 test('tri-sync: pod volume replicated sync to a near array and async to a far one; the async leg survives losing a pod array', async (t) => {
-  await connect(a, b, 'sync-replication');
-  await connect(a, c, 'async-replication');
-  await connect(b, c, 'async-replication');
+  await connectArrays(a, b, 'sync-replication');
+  await connectArrays(a, c, 'async-replication');
+  await connectArrays(b, c, 'async-replication');
   const sa = await restSession(a);
   const sb = await restSession(b);
   const sc = await restSession(c);

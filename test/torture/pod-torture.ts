@@ -8,7 +8,6 @@
 // - divergence: the two arrays' copies differ after the resync.
 // `npm run torture -- --trials N [--seed S]` prints a summary; the integration test runs 2 trials.
 
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -19,13 +18,13 @@ import {
   startArrayProcess,
   waitFor,
 } from '../helpers/array-process.js';
+import { type MediatorProcess, startMediatorProcess } from '../helpers/mediator-process.js';
 import { NbdTestClient } from '../helpers/nbd-client.js';
 import { seededRandom } from '../helpers/pod-sim.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const BLOCK = 4096;
 const BLOCKS = 2048; // 8 MiB
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
 export interface TortureSummary {
   trials: number;
@@ -65,39 +64,14 @@ export async function runTorture(trials: number, seed = 1, log = (line: string) 
   const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const work = await makeTempDir('tandem-torture-');
   const mediatorPort = await freePort();
-  let mediator: ChildProcess | null = null;
+  let mediator: MediatorProcess | null = null;
   const startMediator = async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        CLI,
-        'mediator',
-        'start',
-        '--listen',
-        `127.0.0.1:${mediatorPort}`,
-        '--data-dir',
-        join(work.path, 'mediator'),
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let output = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    await waitFor(
-      async () => output.includes('mediator is up'),
-      15_000,
-      () => `mediator: ${output}`,
-    );
-    mediator = child;
+    mediator = await startMediatorProcess(join(work.path, 'mediator'), mediatorPort);
   };
   const stopMediator = async () => {
-    const child = mediator;
+    const running = mediator;
     mediator = null;
-    if (!child) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
+    await running?.stop();
   };
   let a: ArrayProcess | null = null;
   let b: ArrayProcess | null = null;

@@ -4,10 +4,10 @@
 // which records SOURCE:PG.SUFFIX and its volume snapshots in one persist. A transfer that never
 // commits (link lost, sender gone, restart) leaves only unreferenced layers, which are released.
 
-import { uncompressSync } from 'lz4-napi';
 import type { StorageArray } from '../../array/array.js';
 import type { ProtectionGroupRecord } from '../../array/objects/model.js';
 import { BLOCK_BYTES } from '../../constants.js';
+import { decodeBlockBatch } from '../block-batch.js';
 import type {
   BeginRequest,
   BeginResponse,
@@ -118,15 +118,9 @@ export class TransferReceiver {
     const transfer = this.require(request.transferId);
     const layerId = this.layerOf(transfer, request.volumeId);
     transfer.wireBytes += payload.length;
-    let offset = 0;
     const writes: Promise<void>[] = [];
-    for (const [blockIndex, length, compressed] of request.blocks) {
-      if (offset + length > payload.length) throw new Error('data message is shorter than its block list');
-      const bytes = payload.subarray(offset, offset + length);
-      offset += length;
-      const raw = compressed ? uncompressSync(bytes) : Buffer.from(bytes);
-      if (raw.length !== BLOCK_BYTES) throw new Error(`block ${blockIndex} is not ${BLOCK_BYTES} bytes`);
-      transfer.physicalBytes += length;
+    for (const { blockIndex, lengthBytes, data: raw } of decodeBlockBatch(request.blocks, payload)) {
+      transfer.physicalBytes += lengthBytes;
       writes.push(this.array.engine.write({ headLayerId: layerId }, blockIndex * BLOCK_BYTES, raw));
       const hashHex = transfer.askedHash.get(`${layerId}:${blockIndex}`);
       if (hashHex === undefined) continue;

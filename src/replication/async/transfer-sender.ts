@@ -3,7 +3,6 @@
 // against what the target holds and lz4-compressed on the wire.
 
 import { randomUUID } from 'node:crypto';
-import { compressSync } from 'lz4-napi';
 import type { StorageArray } from '../../array/array.js';
 import type {
   PgroupSnapshotRecord,
@@ -12,6 +11,7 @@ import type {
 } from '../../array/objects/model.js';
 import { shortName } from '../../array/objects/protection-groups.js';
 import { BLOCK_BYTES, REPLICATION_TRANSFER_BATCH_BLOCKS } from '../../constants.js';
+import { encodeBlockBatch } from '../block-batch.js';
 import {
   type BeginRequest,
   type BeginResponse,
@@ -129,17 +129,9 @@ export async function sendSnapshot(
       record.dataTransferredBytes += header.length;
       const { need } = (await link.request(TransferMessage.blocks, blocksRequest)).header as BlocksResponse;
       if (need.length > 0) {
-        const parts: Buffer[] = [];
-        const described: DataRequest['blocks'] = [];
-        for (const blockIndex of need) {
-          const raw = array.engine.read(layerId, blockIndex * BLOCK_BYTES, BLOCK_BYTES);
-          const lz4 = compressSync(raw);
-          const compressed = lz4.length < raw.length;
-          const bytes = compressed ? lz4 : raw;
-          parts.push(bytes);
-          described.push([blockIndex, bytes.length, compressed]);
-        }
-        const payload = Buffer.concat(parts);
+        const { blocks: described, payload } = encodeBlockBatch(need, (blockIndex) =>
+          array.engine.read(layerId, blockIndex * BLOCK_BYTES, BLOCK_BYTES),
+        );
         const dataRequest: DataRequest = {
           transferId,
           volumeId: volumeSnapshot.sourceVolumeId,

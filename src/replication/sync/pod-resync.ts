@@ -2,10 +2,10 @@
 // block hashes, the receiver writes what it can from its own store (or zeroes) and asks for the
 // rest, which travels lz4-compressed.
 
-import { compressSync, uncompressSync } from 'lz4-napi';
 import type { StorageArray } from '../../array/array.js';
 import type { PodRecord, VolumeRecord } from '../../array/objects/model.js';
 import { BLOCK_BYTES, REPLICATION_TRANSFER_BATCH_BLOCKS } from '../../constants.js';
+import { type BlockEntry, decodeBlockBatch, encodeBlockBatch } from '../block-batch.js';
 import type { ReplicationLink } from '../link/index.js';
 
 export const PodResyncRequest = {
@@ -39,16 +39,9 @@ export async function sendBlocks(
     });
     const need = (answer.header as { need: number[] }).need;
     if (need.length === 0) continue;
-    const parts: Buffer[] = [];
-    const described: Array<[number, number, boolean]> = [];
-    for (const blockIndex of need) {
-      const raw = array.engine.read(volume.headLayerId, blockIndex * BLOCK_BYTES, BLOCK_BYTES);
-      const lz4 = compressSync(raw);
-      const compressed = lz4.length < raw.length;
-      parts.push(compressed ? lz4 : raw);
-      described.push([blockIndex, compressed ? lz4.length : raw.length, compressed]);
-    }
-    const payload = Buffer.concat(parts);
+    const { blocks: described, payload } = encodeBlockBatch(need, (blockIndex) =>
+      array.engine.read(volume.headLayerId, blockIndex * BLOCK_BYTES, BLOCK_BYTES),
+    );
     sentBytes += payload.length;
     await link.request(PodResyncRequest.data, { podId, volumeId: volume.id, blocks: described }, payload);
   }
@@ -88,19 +81,12 @@ export async function applyHashes(
 export async function applyData(
   array: StorageArray,
   volume: VolumeRecord,
-  blocks: Array<[number, number, boolean]>,
+  blocks: BlockEntry[],
   payload: Buffer,
 ): Promise<void> {
-  let offset = 0;
   const writes: Promise<void>[] = [];
-  for (const [blockIndex, length, compressed] of blocks) {
-    if (offset + length > payload.length) throw new Error('resync data is shorter than its block list');
-    const bytes = payload.subarray(offset, offset + length);
-    offset += length;
-    const raw = compressed ? uncompressSync(bytes) : Buffer.from(bytes);
-    if (raw.length !== BLOCK_BYTES) throw new Error('resync block has the wrong size');
-    writes.push(array.engine.write(volume, blockIndex * BLOCK_BYTES, raw));
-  }
+  for (const { blockIndex, data } of decodeBlockBatch(blocks, payload))
+    writes.push(array.engine.write(volume, blockIndex * BLOCK_BYTES, data));
   await Promise.all(writes);
 }
 

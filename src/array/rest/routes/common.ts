@@ -165,3 +165,8 @@ export async function forEachName<R>(names: string[], fn: (name: string) => Prom
   for (const name of names) results.push(await fn(name));
   return results;
 }
+
+/** A list answered whole (membership and tag lists): Purity's envelope without paging. */
+export function wholeList<T>(items: T[]) {
+  return { items, continuation_token: null, more_items_remaining: false, total_item_count: items.length };
+}

@@ -18,6 +18,7 @@ import {
   optionalString,
   queryOf,
   requiredList,
+  wholeList,
 } from './common.js';
 
 export function podView(array: StorageArray, pod: PodRecord) {
@@ -137,7 +138,7 @@ export function podRoutes(app: FastifyInstance, array: StorageArray): void {
         .filter((a) => members?.includes(a.name) ?? true)
         .map((a) => ({ group: { id: pod.id, name: pod.name }, member: { id: a.id, name: a.name } })),
     );
-    return { items, continuation_token: null, more_items_remaining: false, total_item_count: items.length };
+    return wholeList(items);
   });
 
   app.post('/pods/arrays', async (request) => {

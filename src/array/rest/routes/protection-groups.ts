@@ -26,6 +26,7 @@ import {
   optionalStringList,
   queryOf,
   requiredList,
+  wholeList,
 } from './common.js';
 
 function scheduleView(s: ScheduleRecord, withBlackout: boolean) {
@@ -262,7 +263,7 @@ export function protectionGroupRoutes(app: FastifyInstance, array: StorageArray)
           member: { id: v.id, name: v.name, destroyed: v.destroyed },
         })),
     );
-    return { items, continuation_token: null, more_items_remaining: false, total_item_count: items.length };
+    return wholeList(items);
   });
 
   app.post('/protection-groups/volumes', async (request) => {
@@ -308,7 +309,7 @@ export function protectionGroupRoutes(app: FastifyInstance, array: StorageArray)
       }
       return p.targets.map((t) => targetView(p, t));
     });
-    return { items, continuation_token: null, more_items_remaining: false, total_item_count: items.length };
+    return wholeList(items);
   });
 
   app.post('/protection-groups/targets', async (request) => {

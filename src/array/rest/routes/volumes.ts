@@ -27,6 +27,7 @@ import {
   queryOf,
   referenceName,
   requiredList,
+  wholeList,
 } from './common.js';
 
 /** QoS on the wire: plain integers; "" (or null) unsets a limit (QosPatch). */
@@ -198,7 +199,7 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
         .filter((tag) => namespaces?.includes(tag.namespace) ?? true)
         .map((tag) => tagView(v, tag)),
     );
-    return { items, continuation_token: null, more_items_remaining: false, total_item_count: items.length };
+    return wholeList(items);
   });
 
   snapshotRoutes(app, array);
