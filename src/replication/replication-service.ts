@@ -171,7 +171,7 @@ export class ReplicationService implements ReplicationPort {
     if (!connection)
       throw objectErrors.invalid(arrayName, `Array ${arrayName} is not connected to this array.`);
     const link = this.linkTo(connection.remote.id, arrayName);
-    await remote(link.request('pgroup-target-add', { source: this.sourceRef(pgroup) }), arrayName);
+    await remote(link.request('pgroup-target-add', { source: sourceRefOf(this.array, pgroup) }), arrayName);
     pgroup.targets.push({ arrayId: connection.remote.id, arrayName, allowed: false });
     await this.array.state.persist([pgroup]);
   }
@@ -181,7 +181,7 @@ export class ReplicationService implements ReplicationPort {
     if (!target) return;
     await this.links
       .get(target.arrayId)
-      ?.request('pgroup-target-remove', { source: this.sourceRef(pgroup) })
+      ?.request('pgroup-target-remove', { source: sourceRefOf(this.array, pgroup) })
       .catch(() => undefined);
     pgroup.targets = pgroup.targets.filter((t) => t !== target);
     await this.array.state.persist([pgroup]);
@@ -495,10 +495,6 @@ export class ReplicationService implements ReplicationPort {
     if (!link)
       throw objectErrors.invalid(arrayName, `Array ${arrayName} is not reachable over its replication link.`);
     return link;
-  }
-
-  private sourceRef(pgroup: ProtectionGroupRecord): SourceGroupRef {
-    return sourceRefOf(this.array, pgroup);
   }
 }
 

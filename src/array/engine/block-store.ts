@@ -302,9 +302,6 @@ export class BlockStore {
     return blockId === ZERO_BLOCK_ID || this.refs.get(blockId) !== undefined;
   }
 
-  /** Kept for callers written against a store with read snapshots: the index is always current. */
-  refreshReadView(): void {}
-
   refcount(blockId: number): number {
     return this.refs.get(blockId)?.refcount ?? 0;
   }

@@ -173,7 +173,6 @@ export class StoreWriter {
     batchIndex: number,
     pending: Map<string, { batch: number; index: number }>,
   ) {
-    this.store.refreshReadView();
     const fresh: PreparedBlock[] = [];
     let next = 0;
     const steps: PlannedStep[] = items.map((item) => {
