@@ -56,6 +56,8 @@ export const POD_TICK_MS = 100;
 export const POD_MEDIATOR_HEALTH_MS = 1000;
 /** Longest time from losing the peer to a decision; I/O waits meanwhile (issue target: resume <= 2 s). */
 export const POD_DECISION_TIMEOUT_MS = 1500;
+/** A copy into a stretched pod volume sends the blocks the peer lacks in writes of at most this many blocks (1 MiB). */
+export const POD_COPY_RUN_BLOCKS = 256;
 /** A non-preferred array claims the mediator this much later, so the preferred one wins a race. */
 export const POD_NON_PREFERRED_CLAIM_DELAY_MS = 300;
 /**

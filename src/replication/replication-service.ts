@@ -471,8 +471,8 @@ export class ReplicationService implements ReplicationPort {
     return this.pods.unstretch(pod, arrayName, withUnknown);
   }
 
-  podChanged(pod: PodRecord): Promise<void> {
-    return this.pods.podChanged(pod);
+  podChanged(pod: PodRecord, eradicatedSnapshotIds: string[] = []): Promise<void> {
+    return this.pods.podChanged(pod, eradicatedSnapshotIds);
   }
 
   podStatus(pod: PodRecord): PodArrayStatus[] {

@@ -58,6 +58,18 @@ test('sync: mediator lost while connected -> pre-election in two steps; on a spl
   assert.deepEqual(ios(b.step({ type: 'link-down', nowMs: 0 })), ['hold', 'fail']);
 });
 
+test('sync: the promise arrives before the candidate finds the mediator down -> repeated, it still pre-elects', () => {
+  const { a, b } = pair('A');
+  const first = sent(b.step({ type: 'mediator-health', reachable: false }));
+  a.step({ type: 'message', message: first[0] as never });
+  assert.equal(a.state.preElected, false, 'A still believes the mediator reachable');
+  a.step({ type: 'mediator-health', reachable: false });
+  const again = sent(b.step({ type: 'mediator-health', reachable: false }));
+  assert.deepEqual(again, [{ type: 'pre-elect-ack', epoch: 0 }], 'B repeats its promise');
+  a.step({ type: 'message', message: again[0] as never });
+  assert.equal(a.state.preElected, true);
+});
+
 test('sync: a promise from an earlier epoch does not pre-elect', () => {
   const { a } = pair('A');
   a.step({ type: 'mediator-health', reachable: false });

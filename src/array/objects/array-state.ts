@@ -16,6 +16,7 @@ import type {
   SnapshotRecord,
   VolumeRecord,
 } from './model.js';
+import type { PodOp } from './pod-ops.js';
 
 export type AnyRecord =
   | VolumeRecord
@@ -61,6 +62,10 @@ export interface PodIo {
   writeZeroes(volume: VolumeRecord, offsetBytes: number, lengthBytes: number): Promise<void>;
   /** Throws an IoError when the pod may not serve reads on this array now. */
   checkRead(volume: VolumeRecord): void;
+  /** True when the pod is stretched and replicated from this array. */
+  stretched(podId: string): boolean;
+  /** Applies a snapshot or copy at one point of the pod's write order on every array serving it. */
+  ordered(op: PodOp): Promise<void>;
 }
 
 export class ArrayState {

@@ -75,6 +75,8 @@ export interface SnapshotRecord {
   sourceVolumeName: string;
   /** Set when a protection group snapshot made this one (named PG.SUFFIX.VOL). */
   pgroupSnapshotId?: string;
+  /** Taken in a stretched pod while both arrays mirrored: both hold it (same id). */
+  podShared?: boolean;
 }
 
 /** Purity's RetentionPolicy: keep every snapshot for allForSec, then perDay a day for days. */

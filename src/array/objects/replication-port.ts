@@ -42,7 +42,10 @@ export interface ReplicationPort {
   stretch(pod: PodRecord, arrayName: string): Promise<void>;
   /** Removes an array from a stretched pod (the pod and its volumes leave that array). */
   unstretch(pod: PodRecord, arrayName: string, withUnknown: boolean): Promise<void>;
-  /** Sends a stretched pod's records (volumes created, resized, destroyed) to the peer. */
-  podChanged(pod: PodRecord): Promise<void>;
+  /**
+   * Sends a stretched pod's records (volumes created, resized, destroyed; snapshots renamed or
+   * destroyed) to the peer, with the ids of shared snapshots just eradicated here.
+   */
+  podChanged(pod: PodRecord, eradicatedSnapshotIds?: string[]): Promise<void>;
   podStatus(pod: PodRecord): PodArrayStatus[];
 }

@@ -14,6 +14,7 @@ import {
   type TagRecord,
   type VolumeRecord,
 } from './model.js';
+import type { CopyOp, SnapshotOp } from './pod-ops.js';
 
 export interface VolumeChanges {
   name?: string;
@@ -107,6 +108,27 @@ export class VolumeService {
     if (existing?.destroyed) throw objectErrors.destroyed('Volume', name);
     const podId = existing ? existing.podId : validateName(this.state, name);
     if (existing && existing.id === sourceVolume?.id) return existing;
+    const podIo = this.state.podIo;
+    if (podId && podIo?.stretched(podId)) {
+      const op: CopyOp = {
+        kind: 'copy',
+        podId,
+        targetId: existing?.id ?? randomUUID(),
+        targetName: name,
+        serial: existing?.serial ?? this.state.nextSerial(),
+        createdMs: existing?.createdMs ?? Date.now(),
+        sourceVolumeId: sourceVolume?.id ?? null,
+        sourceSnapshotId: snapshot?.id ?? null,
+        source: sourceVolume
+          ? { id: sourceVolume.id, name: sourceVolume.name }
+          : { id: snapshot!.sourceVolumeId, name: snapshot!.sourceVolumeName },
+        provisionedBytes: sourceVolume ? sourceVolume.provisionedBytes : snapshot!.provisionedBytes,
+        overwrite: existing !== undefined,
+        tags: existing ? [] : (sourceVolume?.tags?.filter((tag) => tag.copyable) ?? []),
+      };
+      await podIo.ordered(op);
+      return this.requireVolume(name);
+    }
     const baseLayerId = sourceVolume ? this.freezeHead(sourceVolume) : snapshot!.layerId;
     const provisionedBytes = sourceVolume ? sourceVolume.provisionedBytes : snapshot!.provisionedBytes;
     const source = sourceVolume
@@ -200,6 +222,21 @@ export class VolumeService {
     const finalSuffix = suffix ?? String(volume.nextSnapshotNumber++);
     const name = `${volume.name}.${finalSuffix}`;
     if (this.state.snapshotByName(name)) throw objectErrors.exists('Snapshot', name);
+    const podIo = this.state.podIo;
+    if (volume.podId && podIo?.stretched(volume.podId)) {
+      // Both arrays take it at the same point of the pod's write order.
+      const op: SnapshotOp = {
+        kind: 'snapshot',
+        podId: volume.podId,
+        volumeId: volume.id,
+        snapshotId: randomUUID(),
+        suffix: finalSuffix,
+        serial: this.state.nextSerial(),
+        createdMs: Date.now(),
+      };
+      await podIo.ordered(op);
+      return this.requireSnapshot(name);
+    }
     const snapshot: SnapshotRecord = {
       kind: 'snapshot',
       id: randomUUID(),

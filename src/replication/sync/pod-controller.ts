@@ -14,9 +14,11 @@ import { randomUUID } from 'node:crypto';
 import type { StorageArray } from '../../array/array.js';
 import { IoError } from '../../array/engine/block-device.js';
 import type { PodRecord, VolumeRecord } from '../../array/objects/model.js';
+import { applyPodOp, type CopyOp, type PodOp } from '../../array/objects/pod-ops.js';
 import {
   BLOCK_BYTES,
   POD_ACTIVITY_LOG_BLOCKS,
+  POD_COPY_RUN_BLOCKS,
   POD_DECISION_TIMEOUT_MS,
   POD_MEDIATOR_HEALTH_MS,
   POD_NON_PREFERRED_CLAIM_DELAY_MS,
@@ -49,6 +51,7 @@ export const PodRequest = {
   message: 'pod-msg',
   write: 'pod-write',
   forward: 'pod-forward',
+  forwardOp: 'pod-forward-op',
   meta: 'pod-meta',
   resyncHashes: PodResyncRequest.hashes,
   resyncData: PodResyncRequest.data,
@@ -56,11 +59,11 @@ export const PodRequest = {
   rejoin: 'pod-rejoin',
 } as const;
 
-interface PendingWrite {
-  volume: VolumeRecord;
-  blockIndex: number;
-  data: Buffer;
-  done: (error?: Error) => void;
+/** A numbered write or pod op from the leader, waiting for its turn. */
+interface PendingEntry {
+  /** Issues the write or applies the op (synchronously, so the local order is the number order). */
+  apply: () => Promise<object>;
+  done: (error: Error | null, answer?: object) => void;
 }
 
 export class PodController {
@@ -70,13 +73,15 @@ export class PodController {
   private readonly ioWaiters: Array<() => void> = [];
   /** Blocks written while serving alone, per volume id: what a resync must copy. */
   private changed = new Map<string, Set<number>>();
+  /** Volumes copied into while serving alone: a resync compares every block of them. */
+  private readonly wholeVolumes = new Set<string>();
   /** True when this array cannot know what changed (first stretch, restart): resync compares all. */
   private fullResync: boolean;
   private stream = randomUUID();
   private nextSeq = 0;
   private peerStream = '';
   private expectedSeq = 0;
-  private readonly pending = new Map<number, PendingWrite>();
+  private readonly pending = new Map<number, PendingEntry>();
   private timers: NodeJS.Timeout[] = [];
   private resyncing = false;
   private closed = false;
@@ -184,7 +189,7 @@ export class PodController {
 
   linkDown(): void {
     this.link = null;
-    for (const [, write] of this.pending) write.done(new Error('link lost'));
+    for (const [, entry] of this.pending) entry.done(new Error('link lost'));
     this.pending.clear();
     this.input({ type: 'link-down', nowMs: performance.now() });
   }
@@ -249,6 +254,7 @@ export class PodController {
       this.stream = randomUUID();
       this.nextSeq = 0;
       this.changed.clear();
+      this.wholeVolumes.clear();
       this.fullResync = false;
       if (this.pod.servingAlone) {
         this.pod.servingAlone = false;
@@ -419,6 +425,103 @@ export class PodController {
     await Promise.all([local, remote]);
   }
 
+  // ---- snapshots and copies (pod ops) ----
+
+  /** A snapshot or copy in the pod, at one point of its write order on both arrays. */
+  async ordered(op: PodOp): Promise<void> {
+    for (;;) {
+      if (this.io === 'fail') throw new IoError('offline', `pod ${this.pod.name} is offline on this array`);
+      if (this.io === 'hold') {
+        await new Promise<void>((resolve) => this.ioWaiters.push(resolve));
+        continue;
+      }
+      if (this.io === 'local') {
+        if (await this.opAlone(op)) return;
+        continue;
+      }
+      let needsData: boolean;
+      try {
+        needsData = this.isLeader ? (await this.leaderOp(op)).remoteNeedsData : await this.forwardOp(op);
+      } catch (error) {
+        await this.waitForDecision();
+        const decided = this.io as PodIoMode;
+        // Still mirroring: the peer refused the op itself (not a lost link).
+        if (decided === 'mirror') throw error;
+        continue;
+      }
+      // The other array lacked the copy's source: it has the target now, without its data.
+      if (needsData && op.kind === 'copy') await this.sendCopyData(op);
+      return;
+    }
+  }
+
+  /** Leader: numbers the op, applies it here and sends it in the same synchronous step. */
+  private async leaderOp(op: PodOp): Promise<{ localNeedsData: boolean; remoteNeedsData: boolean }> {
+    const link = this.link;
+    if (!link || this.io !== 'mirror') throw new Error('pod is not mirroring');
+    const seq = this.nextSeq++;
+    const remote = link.request(PodRequest.write, { podId: this.pod.id, stream: this.stream, seq, op });
+    const local = applyPodOp(this.array.state, op, true);
+    const [answer] = await Promise.all([remote, local.persisted]);
+    return {
+      localNeedsData: local.needsData,
+      remoteNeedsData: Boolean((answer.header as { needsData?: boolean }).needsData),
+    };
+  }
+
+  /** Not the leader: the leader orders the op; returns whether the leader lacked the source. */
+  private async forwardOp(op: PodOp): Promise<boolean> {
+    const link = this.link;
+    if (!link) throw new Error('no link to the pod leader');
+    const answer = await link.request(PodRequest.forwardOp, { podId: this.pod.id, op });
+    return Boolean((answer.header as { needsData?: boolean }).needsData);
+  }
+
+  /** Leader side of a forwarded op. */
+  async onForwardOp(op: PodOp): Promise<{ needsData: boolean }> {
+    if (this.io !== 'mirror' || !this.isLeader)
+      throw new Error('this array is not ordering writes for the pod');
+    return { needsData: (await this.leaderOp(op)).localNeedsData };
+  }
+
+  /** Serving alone: the op happens here only; a copy's target is compared whole at the resync. */
+  private async opAlone(op: PodOp): Promise<boolean> {
+    await this.alonePersisted;
+    while (this.frozen) await new Promise<void>((resolve) => this.frozenWaiters.push(resolve));
+    if (this.io !== 'local') return false;
+    if (op.kind === 'copy') this.wholeVolumes.add(op.targetId);
+    await applyPodOp(this.array.state, op, false).persisted;
+    return true;
+  }
+
+  /**
+   * The initiating array holds the copy's source, the other does not: a new volume gets its blocks
+   * by content (no host can write to it yet); an overwritten one, which hosts may be writing,
+   * gets them as ordered writes.
+   */
+  private async sendCopyData(op: CopyOp): Promise<void> {
+    const volume = this.volume(op.targetId);
+    const blocks: number[] = [];
+    const blockCount = Math.ceil(volume.provisionedBytes / BLOCK_BYTES);
+    for (let block = 0; block < blockCount; block++)
+      if (this.array.engine.blockHashAt(volume.headLayerId, block) !== null) blocks.push(block);
+    if (!op.overwrite) {
+      const link = this.link;
+      if (!link) throw new Error('pod link lost while copying');
+      await sendBlocks(this.array, link, this.pod.id, volume, blocks);
+      return;
+    }
+    for (let i = 0; i < blocks.length; ) {
+      let end = i + 1;
+      while (end < blocks.length && end - i < POD_COPY_RUN_BLOCKS && blocks[end] === blocks[end - 1]! + 1)
+        end++;
+      const first = blocks[i]!;
+      const data = this.array.engine.read(volume.headLayerId, first * BLOCK_BYTES, (end - i) * BLOCK_BYTES);
+      await this.write(volume, first * BLOCK_BYTES, data);
+      i = end;
+    }
+  }
+
   private merged(
     volume: VolumeRecord,
     firstBlock: number,
@@ -449,24 +552,37 @@ export class PodController {
     await this.leaderWrite(volume, offsetBytes, data);
   }
 
-  /** Peer side of a numbered write: applied strictly in number order. */
+  /** Peer side of a numbered write or pod op: applied strictly in number order. */
   onWrite(
-    header: { stream: string; seq: number; volumeId: string; blockIndex: number },
+    header: { stream: string; seq: number; volumeId?: string; blockIndex?: number; op?: PodOp },
     payload: Buffer,
-  ): Promise<void> {
+  ): Promise<object> {
     if (this.machine.state.phase !== 'synced') return Promise.reject(new Error('pod is not in sync here'));
     if (header.stream !== this.peerStream) {
       this.peerStream = header.stream;
       this.expectedSeq = 0;
       this.pending.clear();
     }
-    const volume = this.volume(header.volumeId);
-    return new Promise<void>((resolve, reject) => {
+    const op = header.op;
+    let apply: () => Promise<object>;
+    if (op) {
+      apply = () => {
+        const applied = applyPodOp(this.array.state, op, true);
+        return applied.persisted.then(() => ({ needsData: applied.needsData }));
+      };
+    } else {
+      const volume = this.volume(String(header.volumeId));
+      const blockIndex = Number(header.blockIndex);
+      apply = () => {
+        this.noteActivity(volume.id, blockIndex, payload.length / BLOCK_BYTES);
+        // The journal append happens inside this call, so the local order is the number order.
+        return this.array.engine.write(volume, blockIndex * BLOCK_BYTES, payload).then(() => ({}));
+      };
+    }
+    return new Promise<object>((resolve, reject) => {
       this.pending.set(header.seq, {
-        volume,
-        blockIndex: header.blockIndex,
-        data: payload,
-        done: (error) => (error ? reject(error) : resolve()),
+        apply,
+        done: (error, answer) => (error ? reject(error) : resolve(answer ?? {})),
       });
       this.applyInOrder();
     });
@@ -476,11 +592,16 @@ export class PodController {
     for (let next = this.pending.get(this.expectedSeq); next; next = this.pending.get(this.expectedSeq)) {
       this.pending.delete(this.expectedSeq);
       this.expectedSeq++;
-      this.noteActivity(next.volume.id, next.blockIndex, next.data.length / BLOCK_BYTES);
-      // The journal append happens inside this call, so the local order is the number order.
-      this.array.engine.write(next.volume, next.blockIndex * BLOCK_BYTES, next.data).then(
-        () => next.done(),
-        (error: Error) => next.done(error),
+      const entry = next;
+      let applying: Promise<object>;
+      try {
+        applying = entry.apply();
+      } catch (error) {
+        applying = Promise.reject(error);
+      }
+      applying.then(
+        (answer) => entry.done(null, answer),
+        (error: Error) => entry.done(error),
       );
     }
   }
@@ -501,7 +622,7 @@ export class PodController {
     try {
       const link = this.link;
       if (!link) return;
-      await link.request(PodRequest.meta, podMeta(this.array, this.pod));
+      await link.request(PodRequest.meta, { ...podMeta(this.array, this.pod), snapshotsComplete: true });
       let full = this.fullResync || this.peerNeedsFull;
       // Writes in flight when the arrays lost each other may be on either side only.
       for (const [volumeId, block] of [...this.activity.entries(), ...this.peerActivity])
@@ -532,6 +653,15 @@ export class PodController {
                 [...blocks].sort((a, b) => a - b),
               );
             this.changed.clear();
+            for (const volumeId of this.wholeVolumes) {
+              const volume = this.array.state.volumes.get(volumeId);
+              const count = volume ? Math.ceil(volume.provisionedBytes / BLOCK_BYTES) : 0;
+              work.set(
+                volumeId,
+                Array.from({ length: count }, (_, i) => i),
+              );
+            }
+            this.wholeVolumes.clear();
           }
           const backlog = [...work.values()].reduce((n, blocks) => n + blocks.length, 0);
           if (backlog === 0) {

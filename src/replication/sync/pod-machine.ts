@@ -183,8 +183,9 @@ export class PodMachine {
     this.mediatorReachable = reachable;
     if (this.phase !== 'synced' || !this.linkUp) return;
     const candidateHere = this.candidate === this.config.self;
-    if (!reachable && !candidateHere && !this.stopOnSplit) {
-      // Step one of pre-election: promise to stop on a split, then tell the candidate.
+    if (!reachable && !candidateHere) {
+      // Step one of pre-election: promise to stop on a split, then tell the candidate. The promise
+      // is repeated at every report: the candidate ignores it until it too finds the mediator down.
       this.stopOnSplit = true;
       this.send({ type: 'pre-elect-ack', epoch: this.epoch });
     } else if (reachable && candidateHere && this.preElected) {

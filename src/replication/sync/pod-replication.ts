@@ -6,7 +6,13 @@ import type { StorageArray } from '../../array/array.js';
 import { IoError } from '../../array/engine/block-device.js';
 import type { PodIo } from '../../array/objects/array-state.js';
 import { objectErrors } from '../../array/objects/errors.js';
-import type { PodRecord, ProtectionGroupRecord, VolumeRecord } from '../../array/objects/model.js';
+import type {
+  PodRecord,
+  ProtectionGroupRecord,
+  SnapshotRecord,
+  VolumeRecord,
+} from '../../array/objects/model.js';
+import { applyPodOp, type PodOp } from '../../array/objects/pod-ops.js';
 import { DEFAULT_MEDIATOR } from '../../array/objects/pods.js';
 import type { PodArrayStatus } from '../../array/objects/replication-port.js';
 import { POD_ACTIVITY_LOG_BLOCKS } from '../../constants.js';
@@ -22,6 +28,13 @@ import { podMeta } from './pod-resync.js';
 const NO_MEDIATOR: MediatorPort = {
   health: async () => false,
   claim: async () => ({ unreachable: true }),
+};
+
+/** A pod's records as a peer sends them (see podMeta). */
+type PodMeta = ReturnType<typeof podMeta> & {
+  stretch?: boolean;
+  snapshotsComplete?: boolean;
+  eradicatedSnapshotIds?: string[];
 };
 
 export class PodReplication implements PodIo {
@@ -121,11 +134,12 @@ export class PodReplication implements PodIo {
   }
 
   /** Sends the pod's records (volumes created, resized or destroyed) to the peer. */
-  async podChanged(pod: PodRecord): Promise<void> {
+  async podChanged(pod: PodRecord, eradicatedSnapshotIds: string[]): Promise<void> {
     const controller = this.controllers.get(pod.id);
     if (!controller) return;
     const link = this.links.get(controller.peer);
-    if (link) await remote(link.request(PodRequest.meta, podMeta(this.array, pod)), pod.name);
+    const meta = { ...podMeta(this.array, pod), eradicatedSnapshotIds };
+    if (link) await remote(link.request(PodRequest.meta, meta), pod.name);
   }
 
   podStatus(pod: PodRecord): PodArrayStatus[] {
@@ -200,6 +214,25 @@ export class PodReplication implements PodIo {
       await controller.write(volume, at, Buffer.alloc(Math.min(chunk, offsetBytes + lengthBytes - at)));
   }
 
+  stretched(podId: string): boolean {
+    return this.controllers.has(podId);
+  }
+
+  async ordered(op: PodOp): Promise<void> {
+    const controller = this.controllers.get(op.podId);
+    if (!controller) {
+      await applyPodOp(this.array.state, op, false).persisted;
+      return;
+    }
+    try {
+      await controller.ordered(op);
+    } catch (error) {
+      // Purity refuses changes to a pod that is offline on this array.
+      if (error instanceof IoError) throw objectErrors.invalid(controller.pod.name, `${error.message}.`);
+      throw error;
+    }
+  }
+
   checkRead(volume: VolumeRecord): void {
     const controller = this.controllerOf(volume);
     if (controller && controller.ioMode === 'fail')
@@ -238,11 +271,15 @@ export class PodReplication implements PodIo {
         podId: string;
         stream: string;
         seq: number;
-        volumeId: string;
-        blockIndex: number;
+        volumeId?: string;
+        blockIndex?: number;
+        op?: PodOp;
       };
-      await controllerFor(h.podId).onWrite(h, payload);
-      return { header: {} };
+      return { header: await controllerFor(h.podId).onWrite(h, payload) };
+    });
+    link.handle(PodRequest.forwardOp, async (header) => {
+      const h = header as { podId: string; op: PodOp };
+      return { header: await controllerFor(h.podId).onForwardOp(h.op) };
     });
     link.handle(PodRequest.forward, async (header, payload) => {
       const h = header as { podId: string; volumeId: string; offsetBytes: number };
@@ -259,7 +296,7 @@ export class PodReplication implements PodIo {
       return { header: {} };
     });
     link.handle(PodRequest.meta, async (header) => {
-      await this.adoptPod(header as ReturnType<typeof podMeta> & { stretch?: boolean }, peer);
+      await this.adoptPod(header as PodMeta, peer);
       return { header: {} };
     });
     link.handle('pod-unstretch', async (header) => {
@@ -273,11 +310,39 @@ export class PodReplication implements PodIo {
     });
   }
 
+  /**
+   * Snapshots both arrays hold follow the peer's renames and destroys, and go when the peer
+   * eradicated them. A resync source's list is complete (no op can race it): a shared snapshot it
+   * lacks was eradicated there while this array was away. Snapshots taken here alone stay.
+   */
+  private adoptSnapshots(pod: PodRecord, meta: PodMeta) {
+    const changed: SnapshotRecord[] = [];
+    const byId = new Map((meta.snapshots ?? []).map((s) => [s.id, s]));
+    const eradicated = new Set(meta.eradicatedSnapshotIds ?? []);
+    const removed: SnapshotRecord[] = [];
+    for (const snapshot of [...this.array.state.snapshots.values()]) {
+      if (!snapshot.podShared || this.array.state.volumes.get(snapshot.sourceVolumeId)?.podId !== pod.id)
+        continue;
+      const peer = byId.get(snapshot.id);
+      if (eradicated.has(snapshot.id) || (!peer && meta.snapshotsComplete)) {
+        this.array.state.snapshots.delete(snapshot.id);
+        removed.push(snapshot);
+        continue;
+      }
+      if (!peer) continue;
+      Object.assign(snapshot, {
+        name: peer.name,
+        suffix: peer.suffix,
+        destroyed: peer.destroyed,
+        destroyedAtMs: peer.destroyedAtMs,
+      });
+      changed.push(snapshot);
+    }
+    return { changed, removed };
+  }
+
   /** The peer's view of a pod it shares with this array: records and volumes (same ids). */
-  private async adoptPod(
-    meta: ReturnType<typeof podMeta> & { stretch?: boolean },
-    peer: { id: string; name: string },
-  ) {
+  private async adoptPod(meta: PodMeta, peer: { id: string; name: string }) {
     const known = this.array.state.pods.get(meta.pod.id);
     if (!known && !meta.stretch) throw new Error('pod is not stretched to this array');
     const pod = await this.array.pods.adopt({ ...meta.pod, leaderArrayId: meta.pod.leaderArrayId });
@@ -315,11 +380,12 @@ export class PodReplication implements PodIo {
       changed.push(volume);
     }
     for (const pgroup of meta.pgroups ?? []) await this.array.pgroups.adoptFromPod(pgroup);
+    const snapshotChanges = this.adoptSnapshots(pod, meta);
     // Volumes the peer no longer lists were eradicated there.
     const listed = new Set(meta.volumes.map((v) => v.id));
     const gone = this.array.pods.volumesOf(pod).filter((v) => !listed.has(v.id));
     for (const volume of gone) await this.array.volumes.eradicateNow(volume);
-    await this.array.state.persist([pod, ...changed]);
+    await this.array.state.persist([pod, ...changed, ...snapshotChanges.changed], snapshotChanges.removed);
     if (!this.controllers.has(pod.id) && pod.arrays.some((a) => a.id === peer.id))
       this.startPod(pod, 'stopped');
   }

@@ -106,5 +106,15 @@ export function podMeta(array: StorageArray, pod: PodRecord) {
       destroyedAtMs: v.destroyedAtMs,
       qos: v.qos,
     })),
+    // Snapshots both arrays took (in the write order): renames, destroys and eradications follow.
+    snapshots: [...array.state.snapshots.values()]
+      .filter((s) => s.podShared && array.state.volumes.get(s.sourceVolumeId)?.podId === pod.id)
+      .map((s) => ({
+        id: s.id,
+        name: s.name,
+        suffix: s.suffix,
+        destroyed: s.destroyed,
+        destroyedAtMs: s.destroyedAtMs,
+      })),
   };
 }

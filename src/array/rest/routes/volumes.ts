@@ -98,11 +98,6 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
       if (array.state.volumeByName(name) && !(overwrite && sourceName !== undefined))
         throw alreadyExists('volume', name);
     }
-    for (const name of names) {
-      const pod = podOfName(array, name);
-      if (sourceName !== undefined && pod && array.pods.isStretched(pod))
-        throw invalidOperation('Copying into a volume of a stretched pod is not supported yet.', name);
-    }
     const items = await forEachName(names, async (name) => {
       if (sourceName !== undefined) {
         const copied = await array.volumes.copy(name, sourceName, overwrite);
@@ -250,6 +245,7 @@ function snapshotRoutes(app: FastifyInstance, array: StorageArray): void {
     const items = await forEachName(names, async (n) =>
       snapshotView(array, await array.volumes.updateSnapshot(n, changes)),
     );
+    await syncPods(array, names);
     array.space.invalidate();
     return { items };
   });
@@ -262,7 +258,9 @@ function snapshotRoutes(app: FastifyInstance, array: StorageArray): void {
       if (!snapshot.destroyed)
         throw invalidOperation('Snapshot must be destroyed before it can be eradicated.', name);
     }
+    const eradicatedIds = names.map((name) => array.state.snapshotByName(name)!.id);
     await forEachName(names, (name) => array.volumes.eradicateSnapshot(name));
+    await syncPods(array, names, eradicatedIds);
     array.space.invalidate();
     return {};
   });
@@ -322,8 +320,12 @@ function podOfName(array: StorageArray, name: string): PodRecord | undefined {
   return separator < 0 ? undefined : array.state.podByName(name.slice(0, separator));
 }
 
-/** Tells the peer of each stretched pod these volumes belong to about their records. */
-async function syncPods(array: StorageArray, names: string[]): Promise<void> {
+/** Tells the peer of each stretched pod these volumes (or snapshots) belong to about their records. */
+async function syncPods(
+  array: StorageArray,
+  names: string[],
+  eradicatedSnapshotIds: string[] = [],
+): Promise<void> {
   const pods = new Set(names.map((name) => podOfName(array, name)).filter((p) => p !== undefined));
-  for (const pod of pods) await array.replication?.podChanged(pod);
+  for (const pod of pods) await array.replication?.podChanged(pod, eradicatedSnapshotIds);
 }
