@@ -58,6 +58,10 @@ export const POD_MEDIATOR_HEALTH_MS = 1000;
 export const POD_DECISION_TIMEOUT_MS = 1500;
 /** A copy into a stretched pod volume sends the blocks the peer lacks in writes of at most this many blocks (1 MiB). */
 export const POD_COPY_RUN_BLOCKS = 256;
+/** How often each connected array's management address is probed (array-connection status). */
+export const MANAGEMENT_PROBE_INTERVAL_MS = 2000;
+/** A management address that has not answered in this long counts as unreachable. */
+export const MANAGEMENT_PROBE_TIMEOUT_MS = 1500;
 /** A non-preferred array claims the mediator this much later, so the preferred one wins a race. */
 export const POD_NON_PREFERRED_CLAIM_DELAY_MS = 300;
 /**

@@ -13,6 +13,7 @@ import type {
   ProtectionGroupRecord,
 } from '../array/objects/model.js';
 import type {
+  ArrayConnectionChanges,
   ArrayConnectionStatus,
   PodArrayStatus,
   ReplicationPort,
@@ -22,6 +23,8 @@ import { parseHostPort } from '../platform/address.js';
 import { type SourceGroupRef, TransferMessage } from './async/transfer-protocol.js';
 import { TransferReceiver } from './async/transfer-receiver.js';
 import { sendSnapshot, sourceRefOf } from './async/transfer-sender.js';
+import { ManagementProbe } from './connections/management-probe.js';
+import { Pacer, throttledLink, throttleLimitAt } from './connections/throttle.js';
 import {
   dialPeer,
   type Hello,
@@ -58,6 +61,8 @@ export class ReplicationService implements ReplicationPort {
   private readonly sending = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private readonly pacers = new Map<string, Pacer>();
+  private readonly probe: ManagementProbe;
 
   constructor(
     private readonly array: StorageArray,
@@ -66,6 +71,7 @@ export class ReplicationService implements ReplicationPort {
   ) {
     this.receiver = new TransferReceiver(array);
     this.pods = new PodReplication(array, logger, this.links);
+    this.probe = new ManagementProbe(() => array.state.arrayConnections.values());
   }
 
   /** host:port the replication port listens on. */
@@ -86,6 +92,7 @@ export class ReplicationService implements ReplicationPort {
       if (connection.replicationAddress && connection.remoteConnectionKey) this.keepConnected(connection);
     }
     this.pods.startAll();
+    this.probe.start();
     this.array.state.podIo = this.pods;
     this.timer = setInterval(() => void this.tick(Date.now()), REPLICATION_SCHEDULER_TICK_MS);
     this.timer.unref();
@@ -95,6 +102,7 @@ export class ReplicationService implements ReplicationPort {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.pods.stopAll();
+    this.probe.stop();
     for (const connector of this.connectors.values()) connector.stop();
     for (const link of this.links.values()) link.close();
     await this.listener?.close();
@@ -160,8 +168,59 @@ export class ReplicationService implements ReplicationPort {
   }
 
   status(connection: ArrayConnectionRecord): ArrayConnectionStatus {
-    if (this.links.has(connection.remote.id)) return 'connected';
-    return this.connectors.has(connection.id) ? 'connecting' : 'disconnected';
+    const management = this.probe.isReachable(connection);
+    if (this.links.has(connection.remote.id))
+      return management === false ? 'partially_connected' : 'connected';
+    // The link is down but the array answers: the replication path alone is cut.
+    return management === true ? 'partially_connected' : 'connecting';
+  }
+
+  async update(
+    connection: ArrayConnectionRecord,
+    changes: ArrayConnectionChanges,
+  ): Promise<ArrayConnectionRecord> {
+    if (changes.type !== undefined && changes.type !== connection.type) {
+      const inUse =
+        changes.type === 'async-replication'
+          ? [...this.array.state.pods.values()].some((p) =>
+              p.arrays.some((a) => a.id === connection.remote.id),
+            )
+          : [...this.array.state.pgroups.values()].some((g) =>
+              g.targets.some((t) => t.arrayId === connection.remote.id),
+            );
+      if (inUse)
+        throw objectErrors.invalid(
+          connection.remote.name,
+          `The connection type cannot change while ${changes.type === 'async-replication' ? 'a pod is stretched' : 'a protection group targets'} over it.`,
+        );
+      connection.type = changes.type;
+      // Both arrays keep a record of the connection: the peer's follows.
+      void this.links
+        .get(connection.remote.id)
+        ?.send('connection-type', { type: changes.type })
+        .catch(() => {});
+    }
+    if (changes.replicationAddress !== undefined) {
+      parseHostPort(changes.replicationAddress, 'replication_addresses');
+      connection.replicationAddress = changes.replicationAddress;
+    }
+    if (changes.connectionKey !== undefined) connection.remoteConnectionKey = changes.connectionKey;
+    if (changes.managementAddress !== undefined) connection.managementAddress = changes.managementAddress;
+    if (changes.throttle !== undefined) connection.throttle = changes.throttle;
+    await this.array.state.persist([connection]);
+    const redial =
+      changes.refresh === true ||
+      changes.replicationAddress !== undefined ||
+      changes.connectionKey !== undefined;
+    if (redial) {
+      this.connectors.get(connection.id)?.stop();
+      this.connectors.delete(connection.id);
+      this.links.get(connection.remote.id)?.close();
+      if (connection.replicationAddress && connection.remoteConnectionKey) this.keepConnected(connection);
+    }
+    if (changes.managementAddress !== undefined) await this.probe.probe(connection);
+    this.logger.info({ peer: connection.remote.name, redial }, 'array connection updated');
+    return connection;
   }
 
   // ---- protection group targets ----
@@ -236,7 +295,7 @@ export class ReplicationService implements ReplicationPort {
       snapshot.transfers.push(record);
     }
     try {
-      await sendSnapshot(this.array, link, pgroup, snapshot, record);
+      await sendSnapshot(this.array, throttledLink(link, this.pacerFor(arrayId)), pgroup, snapshot, record);
       this.logger.info(
         {
           pgroup: pgroup.name,
@@ -256,6 +315,21 @@ export class ReplicationService implements ReplicationPort {
     }
     if (this.array.state.pgroupSnapshots.has(snapshot.id)) await this.array.state.persist([snapshot]);
     if (record.completedMs) await this.applySourceRetention(pgroup, Math.max(Date.now(), snapshot.createdMs));
+  }
+
+  /** One pacer per peer: transfers of several groups to one array share its throttle. */
+  private pacerFor(arrayId: string): Pacer {
+    let pacer = this.pacers.get(arrayId);
+    if (!pacer) {
+      pacer = new Pacer(() => {
+        const connection = [...this.array.state.arrayConnections.values()].find(
+          (c) => c.remote.id === arrayId,
+        );
+        return throttleLimitAt(connection?.throttle, Date.now());
+      });
+      this.pacers.set(arrayId, pacer);
+    }
+    return pacer;
   }
 
   /** Resolves when no transfer is being sent (tests, orderly shutdown). */
@@ -432,6 +506,14 @@ export class ReplicationService implements ReplicationPort {
       target.allowed = Boolean(allowed);
       void this.array.state.persist([pgroup]).catch(() => {});
       if (target.allowed) this.retryNewest(pgroup);
+    });
+    link.onMessage('connection-type', (header) => {
+      const type = (header as { type: unknown }).type;
+      if (type !== 'async-replication' && type !== 'sync-replication') return;
+      const connection = [...this.array.state.arrayConnections.values()].find((c) => c.remote.id === peer.id);
+      if (!connection) return;
+      connection.type = type;
+      void this.array.state.persist([connection]).catch(() => {});
     });
     link.handle('connection-remove', async () => {
       const connection = [...this.array.state.arrayConnections.values()].find((c) => c.remote.id === peer.id);

@@ -164,6 +164,15 @@ export interface ArrayConnectionRecord {
   /** The remote's connection key, kept to redial (never shown, never logged). */
   remoteConnectionKey: string | null;
   createdMs: number;
+  /** Limits on async replication traffic to the remote (absent: unlimited). */
+  throttle?: ThrottleRecord;
+}
+
+/** Purity's throttle: a default limit and a daily window (ms after midnight) with its own limit. */
+export interface ThrottleRecord {
+  defaultLimitBytesPerSec: number | null;
+  window: { startMs: number; endMs: number } | null;
+  windowLimitBytesPerSec: number | null;
 }
 
 export interface ChapSettings {

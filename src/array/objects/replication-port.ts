@@ -6,6 +6,7 @@ import type {
   PgroupSnapshotRecord,
   PodRecord,
   ProtectionGroupRecord,
+  ThrottleRecord,
 } from './model.js';
 
 /** One array's view of a stretched pod member (PodArrayStatus in Purity's API). */
@@ -18,7 +19,21 @@ export interface PodArrayStatus {
   progress: number | null;
 }
 
-export type ArrayConnectionStatus = 'connected' | 'connecting' | 'disconnected';
+/**
+ * connected: the replication link and (when known) the management path are up;
+ * partially_connected: one of them is down; connecting: both are down (the link is redialled).
+ */
+export type ArrayConnectionStatus = 'connected' | 'connecting' | 'partially_connected';
+
+export interface ArrayConnectionChanges {
+  managementAddress?: string | null;
+  replicationAddress?: string;
+  connectionKey?: string;
+  type?: ArrayConnectionRecord['type'];
+  throttle?: ThrottleRecord;
+  /** Drop the replication link and dial it again. */
+  refresh?: boolean;
+}
 
 export interface ReplicationPort {
   /** Connects to a peer array: verifies its connection key over its replication address. */
@@ -31,6 +46,8 @@ export interface ReplicationPort {
   /** Removes a connection here and, when reachable, on the peer. */
   disconnect(connection: ArrayConnectionRecord): Promise<void>;
   status(connection: ArrayConnectionRecord): ArrayConnectionStatus;
+  /** PATCH /array-connections: new addresses or key (the link is redialled), type, throttle. */
+  update(connection: ArrayConnectionRecord, changes: ArrayConnectionChanges): Promise<ArrayConnectionRecord>;
   /** Adds a target array to a group: the target gets the replica group SOURCE:PG. */
   addTarget(pgroup: ProtectionGroupRecord, arrayName: string): Promise<void>;
   removeTarget(pgroup: ProtectionGroupRecord, arrayName: string): Promise<void>;

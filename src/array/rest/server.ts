@@ -16,6 +16,7 @@ import {
   toPurityError,
   unknownRoute,
 } from './rest-error.js';
+import { arrayConnectionRoutes } from './routes/array-connections.js';
 import { toRestError } from './routes/common.js';
 import { hostRoutes } from './routes/hosts.js';
 import { podRoutes } from './routes/pods.js';
@@ -151,6 +152,7 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
       hostRoutes(v2, options.array);
       protectionGroupRoutes(v2, options.array);
       podRoutes(v2, options.array);
+      arrayConnectionRoutes(v2, options.array);
     },
     { prefix: '/api/:apiVersion' },
   );

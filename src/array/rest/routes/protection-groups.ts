@@ -1,10 +1,9 @@
-// /protection-groups (+ /volumes, /targets), /protection-group-snapshots (+ /transfer) and
-// /array-connections: async replication as Purity exposes it (spec purity-rest2.md §3.10-§3.12).
+// /protection-groups (+ /volumes, /targets) and /protection-group-snapshots (+ /transfer): async
+// replication as Purity exposes it (spec purity-rest2.md §3.10-§3.11).
 
 import type { FastifyInstance } from 'fastify';
 import type { StorageArray } from '../../array.js';
 import type {
-  ArrayConnectionRecord,
   PgroupSnapshotRecord,
   ProtectionGroupRecord,
   RetentionPolicy,
@@ -23,7 +22,6 @@ import {
   optionalBoolean,
   optionalList,
   optionalString,
-  optionalStringList,
   queryOf,
   requiredList,
   wholeList,
@@ -107,26 +105,7 @@ function transferView(array: StorageArray, s: PgroupSnapshotRecord) {
   return { id: s.id, name: s.name, destroyed: s.destroyed, ...transferOf(s), context: context(array) };
 }
 
-function connectionView(array: StorageArray, c: ArrayConnectionRecord) {
-  return {
-    id: c.id,
-    name: c.remote.name,
-    remote: { id: c.remote.id, name: c.remote.name, resource_type: 'remote-arrays' },
-    management_address: c.managementAddress,
-    replication_addresses: c.replicationAddress ? [c.replicationAddress] : [],
-    replication_transport: 'ip',
-    status: array.replication?.status(c) ?? 'disconnected',
-    type: c.type,
-    os: 'Tandem',
-    version: '6.5.0',
-    encryption: 'unencrypted',
-    encryption_mode: null,
-    throttle: { default_limit: null, window: null, window_limit: null },
-    context: context(array),
-  };
-}
-
-function replicationOf(array: StorageArray): ReplicationPort {
+export function replicationOf(array: StorageArray): ReplicationPort {
   if (!array.replication) throw invalidOperation('Replication is not running on this array.');
   return array.replication;
 }
@@ -370,7 +349,6 @@ export function protectionGroupRoutes(app: FastifyInstance, array: StorageArray)
   });
 
   pgroupSnapshotRoutes(app, array);
-  arrayConnectionRoutes(app, array);
 }
 
 function pgroupSnapshotRoutes(app: FastifyInstance, array: StorageArray): void {
@@ -453,53 +431,6 @@ function pgroupSnapshotRoutes(app: FastifyInstance, array: StorageArray): void {
     for (const name of names) array.pgroups.requireSnapshot(name);
     await forEachName(names, (name) => array.pgroups.eradicateSnapshot(name));
     array.space.invalidate();
-    return {};
-  });
-}
-
-function arrayConnectionRoutes(app: FastifyInstance, array: StorageArray): void {
-  app.get('/array-connections/connection-key', async () => ({
-    items: [{ connection_key: array.state.identity.connectionKey }],
-  }));
-
-  app.get('/array-connections', async (request) =>
-    listItems(listQuery(request), [...array.state.arrayConnections.values()], {
-      kind: 'array_connection',
-      nameOf: (c) => c.remote.name,
-      idOf: (c) => c.id,
-      view: (c) => connectionView(array, c),
-    }),
-  );
-
-  app.post('/array-connections', async (request) => {
-    const body = bodyObject(request);
-    const connectionKey = optionalString(body, 'connection_key');
-    if (!connectionKey) throw invalidBody('connection_key', 'is required');
-    const managementAddress = optionalString(body, 'management_address') ?? null;
-    const type = optionalString(body, 'type') ?? 'async-replication';
-    if (type !== 'async-replication' && type !== 'sync-replication')
-      throw invalidBody('type', 'must be async-replication or sync-replication');
-    const replicationAddresses = optionalStringList(body, 'replication_addresses') ?? [];
-    const replicationAddress = replicationAddresses[0];
-    if (!replicationAddress)
-      throw invalidBody('replication_addresses', 'must name the peer replication address (host:port)');
-    const connection = await replicationOf(array).connect({
-      managementAddress,
-      replicationAddress,
-      connectionKey,
-      type,
-    });
-    return { items: [connectionView(array, connection)] };
-  });
-
-  app.delete('/array-connections', async (request) => {
-    const names = requiredList(queryOf(request), 'names');
-    const connections = names.map((name) => {
-      const c = array.state.arrayConnectionByName(name);
-      if (!c) throw invalidOperation('Array connection does not exist.', name);
-      return c;
-    });
-    for (const c of connections) await replicationOf(array).disconnect(c);
     return {};
   });
 }
