@@ -20,6 +20,7 @@ import type {
 } from '../array/objects/replication-port.js';
 import { REPLICATION_SCHEDULER_TICK_MS } from '../constants.js';
 import { parseHostPort } from '../platform/address.js';
+import { inBlackout, scheduleDue } from './async/schedule.js';
 import { type SourceGroupRef, TransferMessage } from './async/transfer-protocol.js';
 import { TransferReceiver } from './async/transfer-receiver.js';
 import { sendSnapshot, sourceRefOf } from './async/transfer-sender.js';
@@ -38,17 +39,6 @@ import { PodReplication } from './sync/pod-replication.js';
 export interface ReplicationLogger {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
-}
-
-const DAY_MS = 24 * 3600 * 1000;
-
-/** True when `nowMs` falls in the schedule's blackout window (ms after local midnight, UTC here). */
-function inBlackout(blackout: { startMs: number; endMs: number } | null, nowMs: number): boolean {
-  if (!blackout) return false;
-  const t = nowMs % DAY_MS;
-  return blackout.startMs <= blackout.endMs
-    ? t >= blackout.startMs && t < blackout.endMs
-    : t >= blackout.startMs || t < blackout.endMs;
 }
 
 export class ReplicationService implements ReplicationPort {
@@ -347,7 +337,7 @@ export class ReplicationService implements ReplicationPort {
         if (pgroup.replicaOf || pgroup.destroyed) continue;
         if (!this.pods.leads(pgroup)) continue;
         const snap = pgroup.snapshotSchedule;
-        if (snap.enabled && nowMs - pgroup.lastSnapshotMs >= snap.frequencyMs) {
+        if (scheduleDue(snap, pgroup.lastSnapshotMs, nowMs)) {
           pgroup.lastSnapshotMs = nowMs;
           await this.array.pgroups.snapshot(pgroup.name, undefined, nowMs);
           await this.applySourceRetention(pgroup, nowMs);
@@ -355,9 +345,8 @@ export class ReplicationService implements ReplicationPort {
         const repl = pgroup.replicationSchedule;
         const allowedTargets = pgroup.targets.some((t) => t.allowed);
         if (
-          repl.enabled &&
           allowedTargets &&
-          nowMs - pgroup.lastReplicationMs >= repl.frequencyMs &&
+          scheduleDue(repl, pgroup.lastReplicationMs, nowMs) &&
           !inBlackout(repl.blackout, nowMs)
         ) {
           pgroup.lastReplicationMs = nowMs;
@@ -388,6 +377,10 @@ export class ReplicationService implements ReplicationPort {
         newest.transfers.some((r) => r.arrayId === t.arrayId && !r.completedMs),
     );
     if (missing.length > 0) this.replicate(pgroup, newest);
+  }
+
+  async retain(pgroup: ProtectionGroupRecord): Promise<void> {
+    await this.applySourceRetention(pgroup, Date.now());
   }
 
   /** Source retention, never dropping the newest snapshot a target completed (the next base). */

@@ -74,6 +74,13 @@ test('scheduled replication for three days keeps what each retention policy says
     sourceRetention,
   });
   const t0 = Date.now();
+  // On-demand snapshots: kept until destroyed, unless taken with apply_retention (as on Purity).
+  const kept = await a.array.pgroups.snapshot('hourly', 'on-demand', t0, { retained: false });
+  const dropped = await a.array.pgroups.snapshot('hourly', 'with-retention', t0 + 1, { retained: true });
+  a.replication.replicate(pgroup, kept);
+  await a.replication.idle();
+  a.replication.replicate(pgroup, dropped);
+  await a.replication.idle();
   const times: number[] = [];
   const model = Buffer.alloc(64 * BLOCK_BYTES);
   a.array.engine.read(volume.headLayerId, 0, model.length).copy(model);
@@ -88,8 +95,20 @@ test('scheduled replication for three days keeps what each retention policy says
     await a.replication.idle();
     times.push(now);
   }
-  const onTarget = b.array.pgroups.snapshotsOf(replica);
-  const onSource = a.array.pgroups.snapshotsOf(pgroup);
+  const suffixes = (list: Array<{ suffix: string }>) => list.map((s) => s.suffix);
+  assert.ok(
+    suffixes(a.array.pgroups.snapshotsOf(pgroup)).includes('on-demand'),
+    'source keeps the on-demand one',
+  );
+  assert.ok(suffixes(b.array.pgroups.snapshotsOf(replica)).includes('on-demand'), 'target keeps it too');
+  assert.ok(
+    !suffixes(a.array.pgroups.snapshotsOf(pgroup)).includes('with-retention'),
+    'retention dropped it',
+  );
+  assert.ok(!suffixes(b.array.pgroups.snapshotsOf(replica)).includes('with-retention'), 'on the target too');
+  const scheduled = (s: { suffix: string }) => s.suffix !== 'on-demand';
+  const onTarget = b.array.pgroups.snapshotsOf(replica).filter(scheduled);
+  const onSource = a.array.pgroups.snapshotsOf(pgroup).filter(scheduled);
   assert.deepEqual(
     onTarget.map((s) => s.createdMs),
     [...simulate(times, targetRetention)].sort((x, y) => x - y),
@@ -110,4 +129,27 @@ test('scheduled replication for three days keeps what each retention policy says
   const volumeSnapshot = b.array.pgroups.volumeSnapshotsOf(newest)[0]!;
   assert.equal(volumeSnapshot.name, `sched-a:hourly.${newest.suffix}.app`);
   assert.deepEqual(b.array.engine.read(volumeSnapshot.layerId, 0, model.length), model);
+});
+
+test('a daily snapshot schedule with `at` runs at that time of day, once a day', async () => {
+  const a = await startArray('sched-at');
+  const volume = await a.array.volumes.create('app', 1024 * 1024);
+  await a.array.engine.write(volume, 0, randomBytes(BLOCK_BYTES));
+  await a.array.pgroups.create('daily');
+  await a.array.pgroups.addVolumes('daily', ['app']);
+  const pgroup = a.array.pgroups.require('daily');
+  await a.array.pgroups.update('daily', {
+    snapshotSchedule: { enabled: true, frequencyMs: 24 * HOUR, atSec: 2 * 3600 },
+    sourceRetention: { allForSec: 7 * 86400, perDay: 1, days: 7 },
+  });
+  const midnight = Math.floor(Date.now() / (24 * HOUR)) * 24 * HOUR + 24 * HOUR;
+  pgroup.lastSnapshotMs = midnight - 9 * HOUR; // switched on at 15:00 the day before
+  for (let minute = 0; minute <= 3 * 24 * 60; minute += 20)
+    await a.replication.tick(midnight + minute * 60_000);
+  const taken = a.array.pgroups.snapshotsOf(pgroup).map((s) => s.createdMs - midnight);
+  assert.deepEqual(
+    taken.map((ms) => ms / HOUR),
+    [2, 26, 50],
+    'at 02:00 on each of the three days',
+  );
 });

@@ -148,6 +148,13 @@ export interface PgroupSnapshotRecord {
   destroyedAtMs: number | null;
   /** Volume snapshots taken at the same point in time (one per member). */
   volumeSnapshotIds: string[];
+  /**
+   * Retention applies (scheduled snapshots, and on-demand ones taken with apply_retention); an
+   * on-demand snapshot without it is kept until destroyed, as on Purity. Absent: applies.
+   */
+  retained?: boolean;
+  /** for_replication: destroyed and eradicated at this time. */
+  expiresAtMs?: number;
   /** Source side: one entry per target it is (being) sent to. Replica side: the one transfer in. */
   transfers: PgroupTransferRecord[];
 }

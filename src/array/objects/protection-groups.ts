@@ -54,6 +54,8 @@ export interface ReceivedSnapshot {
   createdMs: number;
   volumes: Array<{ id: string; name: string; provisionedBytes: number; layerId: number }>;
   transfer: PgroupTransferRecord;
+  /** The target's retention applies to it (see PgroupSnapshotRecord.retained). */
+  retained: boolean;
 }
 
 export class ProtectionGroupService {
@@ -246,7 +248,12 @@ export class ProtectionGroupService {
    * synchronous step, so a write acknowledged before the call is in every snapshot and none issued
    * after it is.
    */
-  async snapshot(name: string, suffix?: string, atMs = Date.now()): Promise<PgroupSnapshotRecord> {
+  async snapshot(
+    name: string,
+    suffix?: string,
+    atMs = Date.now(),
+    options: { retained: boolean; expiresAtMs?: number } = { retained: true },
+  ): Promise<PgroupSnapshotRecord> {
     const pgroup = this.requireLocal(name);
     if (pgroup.destroyed) throw objectErrors.destroyed('Protection group', name);
     if (suffix !== undefined && !SNAPSHOT_SUFFIX.test(suffix))
@@ -291,7 +298,9 @@ export class ProtectionGroupService {
       destroyedAtMs: null,
       volumeSnapshotIds: volumeSnapshots.map((s) => s.id),
       transfers: [],
+      retained: options.retained,
     };
+    if (options.expiresAtMs !== undefined) snapshot.expiresAtMs = options.expiresAtMs;
     for (const volumeSnapshot of volumeSnapshots) this.state.snapshots.set(volumeSnapshot.id, volumeSnapshot);
     this.state.pgroupSnapshots.set(snapshot.id, snapshot);
     await this.state.persist(
@@ -332,6 +341,7 @@ export class ProtectionGroupService {
       destroyedAtMs: null,
       volumeSnapshotIds: volumeSnapshots.map((s) => s.id),
       transfers: [received.transfer],
+      retained: received.retained,
     };
     for (const volumeSnapshot of volumeSnapshots) this.state.snapshots.set(volumeSnapshot.id, volumeSnapshot);
     this.state.pgroupSnapshots.set(snapshot.id, snapshot);
@@ -370,7 +380,7 @@ export class ProtectionGroupService {
     nowMs: number,
     pinned: ReadonlySet<string> = new Set(),
   ): Promise<string[]> {
-    const snapshots = this.snapshotsOf(pgroup).filter((s) => !s.destroyed);
+    const snapshots = this.snapshotsOf(pgroup).filter((s) => !s.destroyed && s.retained !== false);
     const keep = retainedIds(snapshots, policy, nowMs, pinned);
     const dropped = snapshots.filter((s) => !keep.has(s.id));
     if (dropped.length > 0) await this.removeSnapshots(dropped);
@@ -380,8 +390,11 @@ export class ProtectionGroupService {
   /** Eradicates pgroups and pgroup snapshots destroyed longer than the eradication delay ago. */
   async eradicateExpired(nowMs: number): Promise<void> {
     const expired = (at: number | null) => at !== null && nowMs - at >= ERADICATION_DELAY_MS;
-    for (const snapshot of [...this.state.pgroupSnapshots.values()])
-      if (snapshot.destroyed && expired(snapshot.destroyedAtMs)) await this.removeSnapshots([snapshot]);
+    for (const snapshot of [...this.state.pgroupSnapshots.values()]) {
+      const forReplicationDone = snapshot.expiresAtMs !== undefined && nowMs >= snapshot.expiresAtMs;
+      if (forReplicationDone || (snapshot.destroyed && expired(snapshot.destroyedAtMs)))
+        await this.removeSnapshots([snapshot]);
+    }
     for (const pgroup of [...this.state.pgroups.values()])
       if (pgroup.destroyed && expired(pgroup.destroyedAtMs)) await this.eradicate(pgroup.name);
   }

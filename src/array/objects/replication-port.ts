@@ -53,6 +53,8 @@ export interface ReplicationPort {
   removeTarget(pgroup: ProtectionGroupRecord, arrayName: string): Promise<void>;
   /** Target side: allows (or stops) replication into a replica group and tells the source. */
   setAllowed(replica: ProtectionGroupRecord, allowed: boolean): Promise<void>;
+  /** Applies the group's source retention now (a snapshot taken with apply_retention). */
+  retain(pgroup: ProtectionGroupRecord): Promise<void>;
   /** Starts sending a group snapshot to every allowed target; does not wait for it. */
   replicate(pgroup: ProtectionGroupRecord, snapshot: PgroupSnapshotRecord): void;
   /** Stretches a pod to a connected (sync) array: baseline copy, then active-active. */

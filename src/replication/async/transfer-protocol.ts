@@ -23,7 +23,8 @@ export interface SourceGroupRef {
 export interface BeginRequest {
   transferId: string;
   source: SourceGroupRef;
-  snapshot: { suffix: string; createdMs: number };
+  /** retained: the target's retention applies (absent, from an older sender: it applies). */
+  snapshot: { suffix: string; createdMs: number; retained?: boolean };
   targetRetention: RetentionPolicy;
   volumes: Array<{ id: string; name: string; provisionedBytes: number; baseSuffix: string | null }>;
 }

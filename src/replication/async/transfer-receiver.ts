@@ -143,6 +143,7 @@ export class TransferReceiver {
     await this.array.pgroups.receive(replica, {
       suffix: begin.snapshot.suffix,
       createdMs: begin.snapshot.createdMs,
+      retained: begin.snapshot.retained !== false,
       volumes: begin.volumes.map((v) => ({
         id: v.id,
         name: v.name,

@@ -81,7 +81,11 @@ export async function sendSnapshot(
   const beginRequest = (): BeginRequest => ({
     transferId,
     source: sourceRefOf(array, pgroup),
-    snapshot: { suffix: snapshot.suffix, createdMs: snapshot.createdMs },
+    snapshot: {
+      suffix: snapshot.suffix,
+      createdMs: snapshot.createdMs,
+      retained: snapshot.retained !== false,
+    },
     targetRetention: pgroup.targetRetention,
     volumes: volumeSnapshots.map((s) => ({
       id: s.sourceVolumeId,

@@ -174,6 +174,9 @@ function retention(body: unknown, field: string): Partial<RetentionPolicy> | und
   return out;
 }
 
+/** for_replication snapshots are destroyed and eradicated this long after they are taken. */
+const FOR_REPLICATION_KEEP_MS = 3600 * 1000;
+
 export function protectionGroupRoutes(app: FastifyInstance, array: StorageArray): void {
   const pgroupSpec = {
     kind: 'protection_group' as const,
@@ -401,12 +404,20 @@ function pgroupSnapshotRoutes(app: FastifyInstance, array: StorageArray): void {
     if (replicateNow && replicate)
       throw invalidParameter('replicate', 'cannot be combined with replicate_now');
     const suffix = optionalString(bodyObject(request), 'suffix');
+    // On-demand snapshots are kept until destroyed unless retention is asked for (Purity).
+    const retained = booleanParam(query, 'apply_retention') ?? false;
+    const forReplication = booleanParam(query, 'for_replication') ?? false;
     const items = await forEachName(sources, async (source) => {
-      const snapshot = await array.pgroups.snapshot(source, suffix);
+      const nowMs = Date.now();
+      const snapshot = await array.pgroups.snapshot(source, suffix, nowMs, {
+        retained,
+        ...(forReplication ? { expiresAtMs: nowMs + FOR_REPLICATION_KEEP_MS } : {}),
+      });
       await syncPod(array, source);
       const pgroup = array.pgroups.require(source);
       if ((replicateNow || replicate) && pgroup.targets.some((t) => t.allowed))
         replicationOf(array).replicate(pgroup, snapshot);
+      if (retained) await array.replication?.retain(pgroup);
       return pgroupSnapshotView(array, snapshot);
     });
     array.space.invalidate();
