@@ -155,6 +155,8 @@ export interface PgroupSnapshotRecord {
   retained?: boolean;
   /** for_replication: destroyed and eradicated at this time. */
   expiresAtMs?: number;
+  /** Replica side: the id of the source's snapshot this one was received from. */
+  sourceSnapshotId?: string;
   /** Source side: one entry per target it is (being) sent to. Replica side: the one transfer in. */
   transfers: PgroupTransferRecord[];
 }

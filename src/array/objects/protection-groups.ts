@@ -56,6 +56,7 @@ export interface ReceivedSnapshot {
   transfer: PgroupTransferRecord;
   /** The target's retention applies to it (see PgroupSnapshotRecord.retained). */
   retained: boolean;
+  sourceSnapshotId?: string;
 }
 
 export class ProtectionGroupService {
@@ -343,6 +344,7 @@ export class ProtectionGroupService {
       transfers: [received.transfer],
       retained: received.retained,
     };
+    if (received.sourceSnapshotId !== undefined) snapshot.sourceSnapshotId = received.sourceSnapshotId;
     for (const volumeSnapshot of volumeSnapshots) this.state.snapshots.set(volumeSnapshot.id, volumeSnapshot);
     this.state.pgroupSnapshots.set(snapshot.id, snapshot);
     await this.state.persist([snapshot, ...volumeSnapshots]);

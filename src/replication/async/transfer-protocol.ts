@@ -24,7 +24,7 @@ export interface BeginRequest {
   transferId: string;
   source: SourceGroupRef;
   /** retained: the target's retention applies (absent, from an older sender: it applies). */
-  snapshot: { suffix: string; createdMs: number; retained?: boolean };
+  snapshot: { id?: string; suffix: string; createdMs: number; retained?: boolean };
   targetRetention: RetentionPolicy;
   volumes: Array<{ id: string; name: string; provisionedBytes: number; baseSuffix: string | null }>;
 }
@@ -37,6 +37,8 @@ export interface BeginResponse {
    * stretched pod): the sender renumbers its snapshot to this and begins again.
    */
   renumber?: number;
+  /** The target already holds this very snapshot (an earlier commit whose answer was lost). */
+  alreadyHeld?: boolean;
 }
 
 export interface BlocksRequest {

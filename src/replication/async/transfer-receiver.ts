@@ -45,6 +45,10 @@ export class TransferReceiver {
         `protection group ${request.source.arrayName}:${request.source.pgroupName} is not a target here`,
       );
     if (!replica.allowed) throw new Error(`replication into ${replica.name} is not allowed`);
+    const held = this.array.pgroups
+      .snapshotsOf(replica)
+      .some((s) => request.snapshot.id !== undefined && s.sourceSnapshotId === request.snapshot.id);
+    if (held) return { volumes: [], alreadyHeld: true };
     if (this.array.state.pgroupSnapshotByName(`${replica.name}.${request.snapshot.suffix}`)) {
       const numbers = this.array.pgroups
         .snapshotsOf(replica)
@@ -144,6 +148,7 @@ export class TransferReceiver {
       suffix: begin.snapshot.suffix,
       createdMs: begin.snapshot.createdMs,
       retained: begin.snapshot.retained !== false,
+      ...(begin.snapshot.id !== undefined ? { sourceSnapshotId: begin.snapshot.id } : {}),
       volumes: begin.volumes.map((v) => ({
         id: v.id,
         name: v.name,

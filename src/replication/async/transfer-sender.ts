@@ -82,6 +82,7 @@ export async function sendSnapshot(
     transferId,
     source: sourceRefOf(array, pgroup),
     snapshot: {
+      id: snapshot.id,
       suffix: snapshot.suffix,
       createdMs: snapshot.createdMs,
       retained: snapshot.retained !== false,
@@ -97,6 +98,11 @@ export async function sendSnapshot(
   record.startedMs = Date.now();
   record.progress = 0;
   let answer = (await link.request(TransferMessage.begin, beginRequest())).header as BeginResponse;
+  if (answer.alreadyHeld) {
+    record.progress = 1;
+    record.completedMs = Date.now();
+    return;
+  }
   if (answer.renumber !== undefined) {
     // The other array of a stretched pod already sent this suffix: take the next free one.
     await array.pgroups.renumber(snapshot, answer.renumber);
