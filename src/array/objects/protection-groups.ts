@@ -237,7 +237,8 @@ export class ProtectionGroupService {
     const ids = volumeNames.map((v) => {
       const volume = this.state.volumeByName(v);
       if (!volume || !pgroup.volumeIds.includes(volume.id))
-        throw objectErrors.invalid(v, `Protection group ${name} does not include ${v}.`);
+        // The driver's retype tolerates exactly this wording ("could not be found").
+        throw objectErrors.invalid(v, `Volume ${v} could not be found in protection group ${name}.`);
       return volume.id;
     });
     pgroup.volumeIds = pgroup.volumeIds.filter((id) => !ids.includes(id));

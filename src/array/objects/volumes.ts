@@ -15,6 +15,7 @@ import {
   type VolumeRecord,
 } from './model.js';
 import type { CopyOp, SnapshotOp } from './pod-ops.js';
+import { planMove, type VolumeMove } from './volume-moves.js';
 
 export interface VolumeChanges {
   name?: string;
@@ -202,6 +203,18 @@ export class VolumeService {
     const disconnected = changes.destroyed !== undefined ? this.setDestroyed(volume, changes.destroyed) : [];
     await this.state.persist([volume, ...this.snapshotsOf(volume)], disconnected);
     return volume;
+  }
+
+  /** Moves a volume into or out of a pod (see volume-moves.ts); its snapshots follow the name. */
+  async move(name: string, targetPodName: string, removeFromPgroups: string[]): Promise<VolumeMove> {
+    const move = planMove(this.state, this.requireVolume(name), targetPodName, removeFromPgroups);
+    const { volume } = move;
+    for (const group of move.leaving) group.volumeIds = group.volumeIds.filter((id) => id !== volume.id);
+    if (move.to) volume.podId = move.to.id;
+    else delete volume.podId;
+    this.renameVolume(volume, move.newName);
+    await this.state.persist([volume, ...this.snapshotsOf(volume), ...move.leaving]);
+    return move;
   }
 
   async eradicate(name: string): Promise<void> {

@@ -24,6 +24,12 @@ export function context(array: StorageArray) {
   return { id: array.state.identity.id, name: array.name };
 }
 
+/** The pod a record belongs to, as a reference (NULL_REF outside pods). */
+export function podRef(array: StorageArray, podId: string | undefined) {
+  const pod = podId ? array.state.pods.get(podId) : undefined;
+  return pod ? { id: pod.id, name: pod.name } : NULL_REF;
+}
+
 export function volumeView(array: StorageArray, v: VolumeRecord) {
   return {
     id: v.id,
@@ -37,7 +43,7 @@ export function volumeView(array: StorageArray, v: VolumeRecord) {
     qos: { iops_limit: v.qos.iopsLimit, bandwidth_limit: v.qos.bandwidthLimitBytesPerSec },
     priority: 0,
     priority_adjustment: { priority_adjustment_operator: '+', priority_adjustment_value: 0 },
-    pod: NULL_REF,
+    pod: podRef(array, v.podId),
     volume_group: NULL_REF,
     source: v.source ?? NULL_REF,
     connection_count: array.hosts.hostsSeeing(v).length,
@@ -60,7 +66,7 @@ export function snapshotView(array: StorageArray, s: SnapshotRecord) {
     provisioned: s.provisionedBytes,
     serial: s.serial,
     source: { id: s.sourceVolumeId, name: s.sourceVolumeName },
-    pod: NULL_REF,
+    pod: podRef(array, array.state.volumes.get(s.sourceVolumeId)?.podId),
     volume_group: NULL_REF,
     space: array.space.snapshot(s),
     context: context(array),

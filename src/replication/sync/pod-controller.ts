@@ -608,7 +608,10 @@ export class PodController {
 
   private volume(volumeId: string): VolumeRecord {
     const volume = this.array.state.volumes.get(volumeId);
-    if (!volume || volume.podId !== this.pod.id) throw new Error('no such volume in the pod');
+    // A volume that moved to another pod stretched to the same peer still takes writes ordered
+    // before the move.
+    const pod = volume?.podId ? this.array.state.pods.get(volume.podId) : undefined;
+    if (!volume || !pod?.arrays.some((a) => a.id === this.peer)) throw new Error('no such volume in the pod');
     return volume;
   }
 

@@ -371,6 +371,8 @@ export class PodReplication implements PodIo {
       } else {
         Object.assign(volume, {
           name: v.name,
+          // A volume moved between two pods stretched over the same arrays changes pod here too.
+          podId: pod.id,
           provisionedBytes: v.provisionedBytes,
           destroyed: v.destroyed,
           destroyedAtMs: v.destroyedAtMs,

@@ -1,5 +1,5 @@
-// /pods and /pods/arrays (spec purity-rest2.md §3.8): pods, their volumes POD::VOL, and stretching
-// a pod across two arrays (ActiveCluster).
+// /pods, /pods/arrays and /container-default-protections (spec purity-rest2.md §3.8, §3.13): pods,
+// their volumes POD::VOL, and stretching a pod across two arrays (ActiveCluster).
 
 import type { FastifyInstance } from 'fastify';
 import type { StorageArray } from '../../array.js';
@@ -73,6 +73,27 @@ function preferences(body: Record<string, unknown>): string[] | undefined {
   });
 }
 
+function defaultProtectionsView(pod: PodRecord) {
+  return { id: pod.id, name: pod.name, type: 'pod', default_protections: [] };
+}
+
+/** destroy_contents: the pod's volumes and protection groups are destroyed with it. */
+async function destroyContentsOf(array: StorageArray, pod: PodRecord): Promise<void> {
+  for (const volume of array.pods.volumesOf(pod))
+    if (!volume.destroyed) await array.volumes.update(volume.name, { destroyed: true });
+  for (const group of [...array.state.pgroups.values()])
+    if (group.podId === pod.id && !group.destroyed)
+      await array.pgroups.update(group.name, { destroyed: true });
+}
+
+/** eradicate_contents: the pod's destroyed volumes and protection groups go with it. */
+async function eradicateContentsOf(array: StorageArray, pod: PodRecord): Promise<void> {
+  for (const volume of array.pods.volumesOf(pod))
+    if (volume.destroyed) await array.volumes.eradicate(volume.name);
+  for (const group of [...array.state.pgroups.values()])
+    if (group.podId === pod.id && group.destroyed) await array.pgroups.eradicate(group.name);
+}
+
 export function podRoutes(app: FastifyInstance, array: StorageArray): void {
   app.get('/pods', async (request) =>
     listItems(listQuery(request), [...array.state.pods.values()], {
@@ -113,7 +134,10 @@ export function podRoutes(app: FastifyInstance, array: StorageArray): void {
         throw invalidBody('requested_promotion_state', 'must be promoted or demoted');
       changes.requestedPromotionState = promotion;
     }
+    const destroyContents = booleanParam(queryOf(request), 'destroy_contents') ?? false;
     const items = await forEachName(names, async (n) => {
+      if (destroyContents && changes.destroyed === true)
+        await destroyContentsOf(array, array.pods.require(n));
       const pod = await array.pods.update(n, changes);
       await array.replication?.podChanged(pod);
       return podView(array, pod);
@@ -124,8 +148,31 @@ export function podRoutes(app: FastifyInstance, array: StorageArray): void {
   app.delete('/pods', async (request) => {
     const names = requiredList(queryOf(request), 'names');
     for (const name of names) array.pods.require(name);
-    await forEachName(names, (name) => array.pods.eradicate(name));
+    const eradicateContents = booleanParam(queryOf(request), 'eradicate_contents') ?? false;
+    await forEachName(names, async (name) => {
+      if (eradicateContents) await eradicateContentsOf(array, array.pods.require(name));
+      await array.pods.eradicate(name);
+    });
     return {};
+  });
+
+  // SafeMode default protections (Purity 6.3.4+): Tandem has none, and an empty list can be set.
+  app.get('/container-default-protections', async (request) => {
+    const names = optionalList(queryOf(request), 'names');
+    const pods = names ? names.map((n) => array.pods.require(n)) : [...array.state.pods.values()];
+    return wholeList(pods.map((pod) => defaultProtectionsView(pod)));
+  });
+
+  app.patch('/container-default-protections', async (request) => {
+    const names = requiredList(queryOf(request), 'names');
+    const pods = names.map((n) => array.pods.require(n));
+    const requested = bodyObject(request).default_protections;
+    if (requested !== undefined && (!Array.isArray(requested) || requested.length > 0))
+      throw invalidBody(
+        'default_protections',
+        'Tandem arrays support only an empty list of default protections',
+      );
+    return { items: pods.map((pod) => defaultProtectionsView(pod)) };
   });
 
   app.get('/pods/arrays', async (request) => {

@@ -12,7 +12,7 @@ import type {
 import type { PgroupChanges } from '../../objects/protection-groups.js';
 import type { ReplicationPort } from '../../objects/replication-port.js';
 import { invalidBody, invalidOperation, invalidParameter } from '../rest-error.js';
-import { context, NULL_REF, timeRemaining } from '../views.js';
+import { context, podRef, timeRemaining } from '../views.js';
 import {
   bodyObject,
   booleanParam,
@@ -53,7 +53,7 @@ export function pgroupView(array: StorageArray, p: ProtectionGroupRecord) {
     source: p.replicaOf
       ? { id: p.replicaOf.arrayId, name: p.replicaOf.arrayName }
       : { id: array.state.identity.id, name: array.name },
-    pod: NULL_REF,
+    pod: podRef(array, p.podId ?? undefined),
     snapshot_schedule: scheduleView(p.snapshotSchedule, false),
     replication_schedule: scheduleView(p.replicationSchedule, true),
     source_retention: retentionView(p.sourceRetention),
@@ -94,7 +94,7 @@ function pgroupSnapshotView(array: StorageArray, s: PgroupSnapshotRecord) {
     destroyed: s.destroyed,
     time_remaining: timeRemaining(s.destroyedAtMs),
     source: { id: pgroup?.id ?? null, name: pgroup?.name ?? null },
-    pod: NULL_REF,
+    pod: podRef(array, pgroup?.podId ?? undefined),
     eradication_config: { manual_eradication: 'enabled' },
     space: { snapshots: 0, total_physical: 0 },
     context: context(array),

@@ -84,6 +84,8 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
     const query = queryOf(request);
     const names = requiredList(query, 'names');
     const overwrite = booleanParam(query, 'overwrite') ?? false;
+    const addTo = optionalList(query, 'add_to_protection_group_names') ?? [];
+    for (const group of addTo) array.pgroups.require(group);
     const body = bodyObject(request);
     const sourceName = sourceReference(array, body);
     const provisioned = optionalInteger(body, 'provisioned');
@@ -106,6 +108,7 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
       if (provisioned === undefined) throw invalidBody('provisioned', 'is required when no source is given');
       return volumeView(array, await array.volumes.create(name, provisioned, qos));
     });
+    for (const group of addTo) await array.pgroups.addVolumes(group, names);
     await syncPods(array, names);
     array.space.invalidate();
     return { items };
@@ -129,13 +132,21 @@ export function volumeRoutes(app: FastifyInstance, array: StorageArray): void {
     if (destroyed !== undefined) changes.destroyed = destroyed;
     const qos = parseQos(body);
     if (qos) changes.qos = qos;
-    if (referenceName(body, 'pod')) throw invalidBody('pod', 'pods are not available on this array yet');
+    if (body.volume_group !== undefined && body.volume_group !== null)
+      throw invalidBody('volume_group', 'volume groups are not supported by Tandem arrays');
+    const removeFrom = optionalList(query, 'remove_from_protection_group_names') ?? [];
+    const addTo = optionalList(query, 'add_to_protection_group_names') ?? [];
+    for (const group of addTo) array.pgroups.require(group);
     // Check every name first: a request either applies to all of them or to none.
     for (const name of names) array.volumes.requireVolume(name);
+    if (body.pod !== undefined)
+      return moveVolumes(array, names, referenceName(body, 'pod') ?? '', removeFrom, addTo);
     const items = await forEachName(names, async (name) =>
       volumeView(array, await array.volumes.update(name, changes)),
     );
-    await syncPods(array, rename !== undefined ? [rename] : names);
+    const finalNames = rename !== undefined ? [rename] : names;
+    for (const group of addTo) await array.pgroups.addVolumes(group, finalNames);
+    await syncPods(array, finalNames);
     array.space.invalidate();
     return { items };
   });
@@ -312,6 +323,28 @@ function tagView(volume: VolumeRecord, tag: TagRecord) {
     copyable: tag.copyable,
     resource: { id: volume.id, name: volume.name },
   };
+}
+
+/** PATCH /volumes {pod}: moves volumes into or out of pods; a stretched pod's peer follows. */
+async function moveVolumes(
+  array: StorageArray,
+  names: string[],
+  podName: string,
+  removeFrom: string[],
+  addTo: string[],
+) {
+  const items = [];
+  for (const name of names) {
+    const move = await array.volumes.move(name, podName, removeFrom);
+    for (const group of addTo) await array.pgroups.addVolumes(group, [move.newName]);
+    // The target pod first: the peer must know the volume's new pod before its old pod's list
+    // (which no longer names it) arrives, or it would take the volume for eradicated.
+    if (move.to) await array.replication?.podChanged(move.to);
+    if (move.from && move.from.arrays.length > 1) await array.replication?.podChanged(move.from);
+    items.push(volumeView(array, move.volume));
+  }
+  array.space.invalidate();
+  return { items };
 }
 
 /** The pod a POD::VOL name points into, if any. */
