@@ -89,7 +89,11 @@ export interface VolumeApi {
     replace: boolean,
   ): Promise<Record<string, string>>;
   deleteVolumeMetadata(context: RequestContext, id: string, key: string): Promise<void>;
-  deleteVolume(context: RequestContext, id: string, options: { cascade: boolean; force: boolean }): Promise<void>;
+  deleteVolume(
+    context: RequestContext,
+    id: string,
+    options: { cascade: boolean; force: boolean },
+  ): Promise<void>;
   /** Returns the response body for actions that have one (os-initialize_connection), else null. */
   volumeAction(
     context: RequestContext,
@@ -120,7 +124,10 @@ export interface VolumeApi {
 
   createAttachment(context: RequestContext, request: CreateAttachmentRequest): Promise<AttachmentRecord>;
   getAttachment(context: RequestContext, id: string): AttachmentRecord;
-  listAttachments(context: RequestContext, filters: { allTenants: boolean; volumeId?: string }): AttachmentRecord[];
+  listAttachments(
+    context: RequestContext,
+    filters: { allTenants: boolean; volumeId?: string },
+  ): AttachmentRecord[];
   updateAttachment(
     context: RequestContext,
     id: string,
@@ -142,7 +149,10 @@ export interface VolumeApi {
   thawHost(context: RequestContext, host: string): Promise<void>;
   /** Starts a failover (or failback with 'default') of a volume service; returns at once. */
   failoverHost(context: RequestContext, host: string, backendId: string | null): Promise<void>;
-  getPools(context: RequestContext, filters: { name?: string; backend?: string; volumeType?: string }): PoolInfo[];
+  getPools(
+    context: RequestContext,
+    filters: { name?: string; backend?: string; volumeType?: string },
+  ): PoolInfo[];
 
   createGroup(
     context: RequestContext,
@@ -159,7 +169,12 @@ export interface VolumeApi {
   updateGroup(
     context: RequestContext,
     id: string,
-    changes: { name?: string | null; description?: string | null; addVolumes: string[]; removeVolumes: string[] },
+    changes: {
+      name?: string | null;
+      description?: string | null;
+      addVolumes: string[];
+      removeVolumes: string[];
+    },
   ): Promise<GroupRecord>;
   deleteGroup(context: RequestContext, id: string, deleteVolumes: boolean): Promise<void>;
   createGroupSnapshot(
