@@ -770,6 +770,15 @@ describe('cinder.conf: [database] connection', () => {
         redactedUrl: 'postgresql://cinder:***@db.lab:5432/cinder',
       },
     );
+    const withQueryPassword = database(
+      '[database]',
+      'connection = postgresql://db.lab/cinder?user=c&password=s3cret&sslmode=off',
+    );
+    assert.equal(
+      withQueryPassword.kind === 'postgresql' ? withQueryPassword.redactedUrl : '',
+      'postgresql://db.lab/cinder?user=c&password=***&sslmode=off',
+      'a password in the query string is hidden too',
+    );
     assert.deepEqual(database('[database]', 'connection = postgresql://db.lab/cinder'), {
       kind: 'postgresql',
       url: 'postgresql://db.lab/cinder',

@@ -24,7 +24,10 @@ export function defaultDatabase(statePath: string): DatabaseConfig {
 }
 
 export function redactUrlPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)[^/?#]*@/i, '$1***@');
+  // libpq takes a password in the user part and also as ?password= in the query string.
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)[^/?#]*@/i, '$1***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 function parseSqlite(rest: string, cwd: string): Parsed<DatabaseConfig> {
