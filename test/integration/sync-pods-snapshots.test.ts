@@ -183,4 +183,12 @@ test('stretched pod: snapshots and copies are the same on both arrays, also afte
     'B: the copy made alone, resynced',
   );
   assert.equal(sha(await readAll(b, 'pod1::from-plain')), sha(plainB), 'B: earlier copies intact');
+  // The snapshot A took alone reached B with the resync: same identity, same point in time.
+  const aloneOnB = ok(await sb2.call('GET', `/volume-snapshots?names=${aloneSnap.name}`)).items[0];
+  assert.equal(aloneOnB.serial, aloneSnap.serial);
+  assert.equal(
+    sha(await readAll(b, aloneSnap.name)),
+    sha(cloneModel),
+    'B: the snapshot taken alone, resynced',
+  );
 });

@@ -36,6 +36,7 @@ import {
   type PodMessage,
 } from './pod-machine.js';
 import { applyData, applyHashes, PodResyncRequest, podMeta, sendBlocks } from './pod-resync.js';
+import { SnapshotStaging, sendSnapshotsTakenAlone } from './pod-snapshot-sync.js';
 
 export interface MediatorPort {
   health(): Promise<boolean>;
@@ -127,6 +128,7 @@ export class PodController {
     );
     this.io = this.machine.state.io;
     this.fullResync = true;
+    this.staging = new SnapshotStaging(array);
   }
 
   /** Last answer to the mediator health check. */
@@ -189,6 +191,7 @@ export class PodController {
 
   linkDown(): void {
     this.link = null;
+    this.staging.dropAll();
     for (const [, entry] of this.pending) entry.done(new Error('link lost'));
     this.pending.clear();
     this.input({ type: 'link-down', nowMs: performance.now() });
@@ -626,6 +629,8 @@ export class PodController {
       const link = this.link;
       if (!link) return;
       await link.request(PodRequest.meta, { ...podMeta(this.array, this.pod), snapshotsComplete: true });
+      // Snapshots taken alone are immutable: they go first, while writes continue.
+      this.resyncBytes += await sendSnapshotsTakenAlone(this.array, link, this.pod);
       let full = this.fullResync || this.peerNeedsFull;
       // Writes in flight when the arrays lost each other may be on either side only.
       for (const [volumeId, block] of [...this.activity.entries(), ...this.peerActivity])
@@ -683,6 +688,8 @@ export class PodController {
           await this.array.engine.destageNow();
           for (const [volumeId, blocks] of work) await this.copyBlocks(link, volumeId, blocks);
         }
+        // Any snapshot taken during the rounds (new ones wait while frozen).
+        this.resyncBytes += await sendSnapshotsTakenAlone(this.array, link, this.pod);
         if (this.link !== link || this.io !== 'local') return; // the link broke: a rejoin restarts it
         this.fullResync = false;
         this.logger.info(
@@ -712,11 +719,27 @@ export class PodController {
   /** Bytes of block data this array sent in resyncs (for tests and metrics). */
   resyncBytes = 0;
 
-  onResyncHashes(volumeId: string, blocks: Array<[number, string | null]>): Promise<{ need: number[] }> {
-    return applyHashes(this.array, this.volume(volumeId), blocks);
+  /** Snapshots the peer took alone, being rebuilt here during its resync. */
+  readonly staging: SnapshotStaging;
+
+  private blockTarget(volumeId: string, snapshotId: string | undefined) {
+    return snapshotId === undefined ? this.volume(volumeId) : this.staging.target(snapshotId);
   }
 
-  onResyncData(volumeId: string, blocks: Array<[number, number, boolean]>, payload: Buffer): Promise<void> {
-    return applyData(this.array, this.volume(volumeId), blocks, payload);
+  onResyncHashes(
+    volumeId: string,
+    blocks: Array<[number, string | null]>,
+    snapshotId?: string,
+  ): Promise<{ need: number[] }> {
+    return applyHashes(this.array, this.blockTarget(volumeId, snapshotId), blocks);
+  }
+
+  onResyncData(
+    volumeId: string,
+    blocks: Array<[number, number, boolean]>,
+    payload: Buffer,
+    snapshotId?: string,
+  ): Promise<void> {
+    return applyData(this.array, this.blockTarget(volumeId, snapshotId), blocks, payload);
   }
 }

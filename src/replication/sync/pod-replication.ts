@@ -22,7 +22,7 @@ import { remote } from '../remote.js';
 import { decodeActivity } from './activity-log.js';
 import { type MediatorPort, PodController, type PodLogger, PodRequest } from './pod-controller.js';
 import type { PodMessage } from './pod-machine.js';
-import { podMeta } from './pod-resync.js';
+import { PodResyncRequest, podMeta } from './pod-resync.js';
 
 /** No mediator configured ('purestorage' on a real array means Pure1; here it means none). */
 const NO_MEDIATOR: MediatorPort = {
@@ -287,13 +287,35 @@ export class PodReplication implements PodIo {
       return { header: {} };
     });
     link.handle(PodRequest.resyncHashes, async (header) => {
-      const h = header as { podId: string; volumeId: string; blocks: Array<[number, string | null]> };
-      return { header: await controllerFor(h.podId).onResyncHashes(h.volumeId, h.blocks) };
+      const h = header as {
+        podId: string;
+        volumeId: string;
+        snapshotId?: string;
+        blocks: Array<[number, string | null]>;
+      };
+      return { header: await controllerFor(h.podId).onResyncHashes(h.volumeId, h.blocks, h.snapshotId) };
     });
     link.handle(PodRequest.resyncData, async (header, payload) => {
-      const h = header as { podId: string; volumeId: string; blocks: Array<[number, number, boolean]> };
-      await controllerFor(h.podId).onResyncData(h.volumeId, h.blocks, payload);
+      const h = header as {
+        podId: string;
+        volumeId: string;
+        snapshotId?: string;
+        blocks: Array<[number, number, boolean]>;
+      };
+      await controllerFor(h.podId).onResyncData(h.volumeId, h.blocks, payload, h.snapshotId);
       return { header: {} };
+    });
+    link.handle(PodResyncRequest.snapshotsMissing, async (header) => {
+      const h = header as { podId: string; ids: string[] };
+      return { header: controllerFor(h.podId).staging.missing(h.ids) };
+    });
+    link.handle(PodResyncRequest.snapshotBegin, async (header) => {
+      const h = header as { podId: string; snapshot: never; baseId: string | null };
+      return { header: await controllerFor(h.podId).staging.begin(h.snapshot, h.baseId) };
+    });
+    link.handle(PodResyncRequest.snapshotCommit, async (header) => {
+      const h = header as { podId: string; snapshotId: string };
+      return { header: await controllerFor(h.podId).staging.commit(h.snapshotId) };
     });
     link.handle(PodRequest.meta, async (header) => {
       await this.adoptPod(header as PodMeta, peer);

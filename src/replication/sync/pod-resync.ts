@@ -11,39 +11,50 @@ import type { ReplicationLink } from '../link/index.js';
 export const PodResyncRequest = {
   hashes: 'pod-resync-hashes',
   data: 'pod-resync-data',
+  /** Snapshots taken while serving alone: which the peer lacks, then each one staged and committed. */
+  snapshotsMissing: 'pod-snap-missing',
+  snapshotBegin: 'pod-snap-begin',
+  snapshotCommit: 'pod-snap-commit',
 } as const;
 
-/** Sends `blocks` of `volume` to the peer; returns the block bytes that crossed the wire. */
+/** Something blocks are written into: a volume's head, or a snapshot being rebuilt on the peer. */
+export interface BlockTarget {
+  headLayerId: number;
+}
+
+/**
+ * Sends `blocks` of `volume` (read from `fromLayerId`, its head by default) to the peer, into the
+ * volume or (`snapshotId`) into a snapshot being rebuilt there; returns the block bytes sent.
+ */
 export async function sendBlocks(
   array: StorageArray,
   link: ReplicationLink,
   podId: string,
   volume: VolumeRecord,
   blocks: number[],
+  from: { layerId: number; snapshotId: string } | null = null,
 ): Promise<number> {
   let sentBytes = 0;
+  const layerId = from?.layerId ?? volume.headLayerId;
+  const address = { podId, volumeId: volume.id, ...(from ? { snapshotId: from.snapshotId } : {}) };
   for (let start = 0; start < blocks.length; start += REPLICATION_TRANSFER_BATCH_BLOCKS) {
     const batch = blocks.slice(start, start + REPLICATION_TRANSFER_BATCH_BLOCKS);
     const hashes = batch.map((blockIndex) => {
-      const hash = array.engine.blockHashAt(volume.headLayerId, blockIndex);
+      const hash = array.engine.blockHashAt(layerId, blockIndex);
       // '?': still in the overlay, no hash yet: the receiver asks for the data.
       return [
         blockIndex,
         hash === undefined ? '?' : hash === null ? null : Buffer.from(hash, 'latin1').toString('hex'),
       ];
     });
-    const answer = await link.request(PodResyncRequest.hashes, {
-      podId,
-      volumeId: volume.id,
-      blocks: hashes,
-    });
+    const answer = await link.request(PodResyncRequest.hashes, { ...address, blocks: hashes });
     const need = (answer.header as { need: number[] }).need;
     if (need.length === 0) continue;
     const { blocks: described, payload } = encodeBlockBatch(need, (blockIndex) =>
-      array.engine.read(volume.headLayerId, blockIndex * BLOCK_BYTES, BLOCK_BYTES),
+      array.engine.read(layerId, blockIndex * BLOCK_BYTES, BLOCK_BYTES),
     );
     sentBytes += payload.length;
-    await link.request(PodResyncRequest.data, { podId, volumeId: volume.id, blocks: described }, payload);
+    await link.request(PodResyncRequest.data, { ...address, blocks: described }, payload);
   }
   return sentBytes;
 }
@@ -51,7 +62,7 @@ export async function sendBlocks(
 /** Receiver: writes what is known here or zero, returns the blocks whose data it needs. */
 export async function applyHashes(
   array: StorageArray,
-  volume: VolumeRecord,
+  volume: BlockTarget,
   blocks: Array<[number, string | null]>,
 ): Promise<{ need: number[] }> {
   const need: number[] = [];
@@ -80,7 +91,7 @@ export async function applyHashes(
 /** Receiver: writes the blocks that came with their data. */
 export async function applyData(
   array: StorageArray,
-  volume: VolumeRecord,
+  volume: BlockTarget,
   blocks: BlockEntry[],
   payload: Buffer,
 ): Promise<void> {
