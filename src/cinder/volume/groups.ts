@@ -8,6 +8,13 @@ import type { RequestContext } from '../request-context.js';
 import { choosePool } from '../scheduler/index.js';
 import { newId, now, requireVolume, type VolumeServiceDeps, visibleRecord } from './deps.js';
 
+/** The driver leaves groups without consistent snapshots to the manager (Cinder's generic groups). */
+const generic = (error: unknown) => (error as Error).name === 'DriverNotImplemented';
+
+function groupTypeOf(deps: VolumeServiceDeps, group: GroupRecord) {
+  return deps.store.get('group_type', group.groupTypeId) ?? null;
+}
+
 export function requireGroup(deps: VolumeServiceDeps, context: RequestContext, id: string): GroupRecord {
   return visibleRecord(deps, context, 'group', id, cinderErrors.groupNotFound);
 }
@@ -62,8 +69,13 @@ export async function createGroup(
       if (!pool) throw cinderErrors.noValidBackend('No backend takes every volume type of the group.');
       const backend = deps.backends.all.find((b) => b.poolName === pool.name)!;
       group.host = backend.poolName;
-      const result = await backend.port.driver.createGroup({ ...group, groupTypeId: groupType.id }, types);
-      group.status = result.status === 'creating' ? 'available' : result.status;
+      try {
+        const result = await backend.port.driver.createGroup(group, types, groupType);
+        group.status = result.status === 'creating' ? 'available' : result.status;
+      } catch (error) {
+        if (!generic(error)) throw error;
+        group.status = 'available';
+      }
     } catch (error) {
       group.status = 'error';
       deps.logger.warn({ group: group.id, err: (error as Error).message }, 'group create failed');
@@ -104,7 +116,11 @@ export async function updateGroup(
     if (group.status !== 'available')
       throw cinderErrors.invalidGroup('Group status must be available to update its volumes.');
     const backend = deps.backends.forHost(group.host);
-    if (backend) await backend.port.driver.updateGroup(group, add, remove);
+    try {
+      if (backend) await backend.port.driver.updateGroup(group, add, remove, groupTypeOf(deps, group));
+    } catch (error) {
+      if (!generic(error)) throw error;
+    }
     for (const volume of add)
       await deps.store.put('volume', { ...volume, groupId: group.id, updatedAt: now() });
     for (const volume of remove)
@@ -133,7 +149,15 @@ export async function deleteGroup(
   deps.tasks.run({ group: group.id, op: 'delete' }, async () => {
     try {
       const backend = deps.backends.forHost(group.host);
-      if (backend) await backend.port.driver.deleteGroup(group, volumes);
+      if (backend) {
+        try {
+          await backend.port.driver.deleteGroup(group, volumes, groupTypeOf(deps, group));
+        } catch (error) {
+          if (!generic(error)) throw error;
+          for (const volume of volumes)
+            if (volume.providerId !== null) await backend.port.driver.deleteVolume(volume);
+        }
+      }
       await deps.store.write([
         ...volumes.flatMap((v) => [
           ...deps.store
@@ -196,7 +220,21 @@ export async function createGroupSnapshot(
     try {
       const backend = deps.backends.forHost(group.host);
       if (!backend) throw new Error('the group is on no backend');
-      await backend.port.driver.createGroupSnapshot(groupSnapshot, group, snapshots);
+      try {
+        await backend.port.driver.createGroupSnapshot(
+          groupSnapshot,
+          group,
+          snapshots,
+          groupTypeOf(deps, group),
+        );
+      } catch (error) {
+        if (!generic(error)) throw error;
+        // Generic group: one snapshot per volume, not one point in time.
+        for (const snapshot of snapshots) {
+          const volume = volumes.find((v) => v.id === snapshot.volumeId)!;
+          await backend.port.driver.createSnapshot(snapshot, volume);
+        }
+      }
     } catch (error) {
       status = 'error';
       deps.logger.warn(
@@ -242,8 +280,18 @@ export async function deleteGroupSnapshot(
   deps.tasks.run({ groupSnapshot: id, op: 'delete' }, async () => {
     try {
       const backend = group ? deps.backends.forHost(group.host) : undefined;
-      if (backend && group) await backend.port.driver.deleteGroupSnapshot(groupSnapshot, group);
       const members = deps.store.list('snapshot', (s) => s.groupSnapshotId === id);
+      if (backend && group) {
+        try {
+          await backend.port.driver.deleteGroupSnapshot(groupSnapshot, group, groupTypeOf(deps, group));
+        } catch (error) {
+          if (!generic(error)) throw error;
+          for (const snapshot of members) {
+            const volume = deps.store.get('volume', snapshot.volumeId);
+            if (volume) await backend.port.driver.deleteSnapshot(snapshot, volume);
+          }
+        }
+      }
       await deps.store.write([
         ...members.map((s) => ({ kind: 'snapshot' as const, id: s.id, record: null })),
         { kind: 'group_snapshot', id, record: null },

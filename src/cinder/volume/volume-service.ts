@@ -1,7 +1,7 @@
 // The volume service: the VolumeApi the HTTP layer calls, put together from the lifecycle
 // modules next to it, plus start/stop (service records, backend setup and stats).
 
-import { cinderErrors } from '../errors.js';
+import { CinderError, cinderErrors } from '../errors.js';
 import type { RequestContext } from '../request-context.js';
 import type { CinderStore } from '../store/store.js';
 import * as attachments from './attachments.js';
@@ -129,7 +129,8 @@ export class VolumeService implements VolumeApi {
 
   async deleteVolumeMetadata(context: RequestContext, id: string, key: string) {
     const volume = requireVolume(this.deps, context, id);
-    if (!(key in volume.metadata)) throw cinderErrors.invalidInput(`Metadata key ${key} not found.`);
+    if (!(key in volume.metadata))
+      throw new CinderError(404, `Volume ${id} has no metadata with key ${key}.`);
     delete volume.metadata[key];
     await saveVolume(this.deps, volume);
   }
@@ -159,7 +160,8 @@ export class VolumeService implements VolumeApi {
         await volumes.resetVolumeStatus(this.deps, volume, body);
         return null;
       case 'os-force_delete':
-        await volumes.deleteVolume(this.deps, context, id, { cascade: true, force: true });
+        // Cinder's force delete skips the status checks but not the snapshots.
+        await volumes.deleteVolume(this.deps, context, id, { cascade: false, force: true });
         return null;
       case 'revert':
         await snapshots.revertToSnapshot(this.deps, context, volume, fields.snapshot_id);
@@ -198,6 +200,26 @@ export class VolumeService implements VolumeApi {
     if (changes.description !== undefined) snapshot.description = changes.description;
     await this.deps.store.put('snapshot', snapshot);
     return snapshot;
+  }
+
+  async setSnapshotMetadata(
+    context: RequestContext,
+    id: string,
+    metadata: Record<string, string>,
+    replace: boolean,
+  ) {
+    const snapshot = snapshots.requireSnapshot(this.deps, context, id);
+    snapshot.metadata = replace ? { ...metadata } : { ...snapshot.metadata, ...metadata };
+    await this.deps.store.put('snapshot', snapshot);
+    return snapshot.metadata;
+  }
+
+  async deleteSnapshotMetadata(context: RequestContext, id: string, key: string) {
+    const snapshot = snapshots.requireSnapshot(this.deps, context, id);
+    if (!(key in snapshot.metadata))
+      throw new CinderError(404, `Snapshot ${id} has no metadata with key ${key}.`);
+    delete snapshot.metadata[key];
+    await this.deps.store.put('snapshot', snapshot);
   }
 
   deleteSnapshot: VolumeApi['deleteSnapshot'] = (context, id, force) =>
