@@ -18,7 +18,8 @@ export const cinderErrors = {
   volumeNotFound: (id: string) => new CinderError(404, `Volume ${id} could not be found.`),
   snapshotNotFound: (id: string) => new CinderError(404, `Snapshot ${id} could not be found.`),
   typeNotFound: (id: string) => new CinderError(404, `Volume type with id ${id} could not be found.`),
-  typeNameNotFound: (name: string) => new CinderError(404, `Volume type with name ${name} could not be found.`),
+  typeNameNotFound: (name: string) =>
+    new CinderError(404, `Volume type with name ${name} could not be found.`),
   qosNotFound: (id: string) => new CinderError(404, `No QoS specs ${id} could be found.`),
   attachmentNotFound: (id: string) => new CinderError(404, `VolumeAttachment ${id} could not be found.`),
   groupNotFound: (id: string) => new CinderError(404, `Group ${id} could not be found.`),

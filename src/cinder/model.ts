@@ -39,7 +39,14 @@ export type ReplicationStatus =
   | 'enabling'
   | 'disabling';
 
-export type AttachStatus = 'attached' | 'attaching' | 'detached' | 'reserved' | 'error_attaching' | 'error_detaching' | 'deleted';
+export type AttachStatus =
+  | 'attached'
+  | 'attaching'
+  | 'detached'
+  | 'reserved'
+  | 'error_attaching'
+  | 'error_detaching'
+  | 'deleted';
 
 export type SnapshotStatus =
   | 'creating'

@@ -119,6 +119,51 @@ Plain HTTP: keep it on a trusted network. Logs are JSON lines (pino) on stdout.`
     process.once('SIGINT', shutdown);
   });
 
+const cinder = program
+  .command('cinder')
+  .description('Cinder-compatible control plane (Keystone v3 + Block Storage v3)');
+cinder
+  .command('start')
+  .description(
+    'serve the Cinder and Keystone APIs for the backends of a cinder.conf, until SIGTERM or SIGINT',
+  )
+  .requiredOption(
+    '--config-file <path>',
+    'cinder.conf (oslo.config syntax; enabled_backends, [backend] sections)',
+  )
+  .requiredOption('--identity-file <path>', 'users, projects and roles (JSON) for the Keystone endpoint')
+  .option('--listen <host:port>', 'overrides osapi_volume_listen and osapi_volume_listen_port (port 0: any)')
+  .addHelpText(
+    'after',
+    `
+One HTTP port serves everything: Cinder at /v3/<project_id>, Keystone at /identity/v3 (OS_AUTH_URL),
+and the image stub at /image. The drivers talk to the arrays of each backend over their REST API
+(san_ip, pure_api_token, replication_device). State lives in [database] connection (SQLite file by
+default, or postgresql://). Logs are JSON lines (pino) on stdout; tokens and passwords are never logged.`,
+  )
+  .action(async (options: { configFile: string; identityFile: string; listen?: string }) => {
+    const { startControlPlane } = await import('../cinder/control-plane.js');
+    const logger = pino({ name: 'cinder' });
+    const running = await startControlPlane({
+      configFile: options.configFile,
+      identityFile: options.identityFile,
+      logger,
+      ...(options.listen ? { listen: parseHostPort(options.listen, '--listen') } : {}),
+    });
+    console.error(`tandem: cinder is up on ${running.api.url} (OS_AUTH_URL=${running.api.authUrl})`);
+    const shutdown = () => {
+      void running.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'cinder: stop failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(
     `tandem: ${error instanceof Error ? (process.env.TANDEM_DEBUG ? error.stack : error.message) : String(error)}`,

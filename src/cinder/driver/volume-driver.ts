@@ -6,6 +6,7 @@ import type {
   ConnectionInfo,
   GroupRecord,
   GroupSnapshotRecord,
+  GroupTypeRecord,
   ReplicationStatus,
   SnapshotRecord,
   VolumeRecord,
@@ -73,15 +74,35 @@ export interface VolumeDriver {
   manageExisting(volume: DriverVolume, reference: Record<string, unknown>): Promise<VolumeModelUpdate>;
   manageExistingGetSize(volume: DriverVolume, reference: Record<string, unknown>): Promise<number>;
   unmanage(volume: VolumeRecord): Promise<void>;
-  createGroup(group: GroupRecord, types: VolumeTypeRecord[]): Promise<{ status: GroupRecord['status'] }>;
-  deleteGroup(group: GroupRecord, volumes: VolumeRecord[]): Promise<void>;
-  updateGroup(group: GroupRecord, add: VolumeRecord[], remove: VolumeRecord[]): Promise<void>;
+  /*
+   * Group calls take the group's type when the caller has it: a type without
+   * consistent_group_snapshot_enabled makes the driver throw DriverNotImplemented (Cinder's
+   * NotImplementedError), and the manager then handles the group generically. Without it the
+   * group is taken as a consistency group.
+   */
+  createGroup(
+    group: GroupRecord,
+    types: VolumeTypeRecord[],
+    groupType?: GroupTypeRecord | null,
+  ): Promise<{ status: GroupRecord['status'] }>;
+  deleteGroup(group: GroupRecord, volumes: VolumeRecord[], groupType?: GroupTypeRecord | null): Promise<void>;
+  updateGroup(
+    group: GroupRecord,
+    add: VolumeRecord[],
+    remove: VolumeRecord[],
+    groupType?: GroupTypeRecord | null,
+  ): Promise<void>;
   createGroupSnapshot(
     groupSnapshot: GroupSnapshotRecord,
     group: GroupRecord,
     snapshots: SnapshotRecord[],
+    groupType?: GroupTypeRecord | null,
   ): Promise<void>;
-  deleteGroupSnapshot(groupSnapshot: GroupSnapshotRecord, group: GroupRecord): Promise<void>;
+  deleteGroupSnapshot(
+    groupSnapshot: GroupSnapshotRecord,
+    group: GroupRecord,
+    groupType?: GroupTypeRecord | null,
+  ): Promise<void>;
   /** secondaryId null: the driver picks a target; 'default': fail back. */
   failover(volumes: DriverVolume[], secondaryId: string | null): Promise<FailoverResult>;
   failoverCompleted(activeBackendId: string): Promise<void>;
