@@ -29,6 +29,10 @@ array
     'replication port: where connected arrays reach this one (port 0: any free port)',
     '127.0.0.1:8444',
   )
+  .option(
+    '--mediator <url>',
+    "the mediator of pods whose mediator is Purity's default 'purestorage' (as Pure1 Cloud Mediator is); none if unset",
+  )
   .addOption(
     new Option('--tls-cert <file>', 'PEM certificate for the REST API (default: self-signed, DIR/tls/)'),
   )
@@ -52,7 +56,10 @@ Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal 
       replication: string;
       tlsCert?: string;
       tlsKey?: string;
+      mediator?: string;
     }) => {
+      if (options.mediator !== undefined && !/^https?:\/\/[^/]+/.test(options.mediator))
+        throw new Error(`--mediator expects a URL such as http://127.0.0.1:8555, got "${options.mediator}"`);
       if (Boolean(options.tlsCert) !== Boolean(options.tlsKey)) {
         throw new Error('--tls-cert and --tls-key must be given together');
       }
@@ -67,7 +74,9 @@ Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal 
         ...(options.tlsCert ? { tlsCertPath: options.tlsCert } : {}),
         ...(options.tlsKey ? { tlsKeyPath: options.tlsKey } : {}),
       });
-      const replication = new ReplicationService(running.array, replicationListen, logger);
+      const replication = new ReplicationService(running.array, replicationListen, logger, {
+        defaultMediatorUrl: options.mediator ?? null,
+      });
       await replication.start();
       running.array.replication = replication;
       logger.info({ array: running.array.name, replication: replication.address }, 'replication port open');

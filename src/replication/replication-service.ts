@@ -58,9 +58,10 @@ export class ReplicationService implements ReplicationPort {
     private readonly array: StorageArray,
     private readonly listen: { host: string; port: number },
     private readonly logger: ReplicationLogger,
+    options: { defaultMediatorUrl?: string | null } = {},
   ) {
     this.receiver = new TransferReceiver(array);
-    this.pods = new PodReplication(array, logger, this.links);
+    this.pods = new PodReplication(array, logger, this.links, options.defaultMediatorUrl ?? null);
     this.probe = new ManagementProbe(() => array.state.arrayConnections.values());
   }
 

@@ -50,6 +50,8 @@ export async function startArrayProcess(options: {
   restPort?: number;
   nbdPort?: number;
   replicationPort?: number;
+  /** More `tandem array start` options, e.g. ['--mediator', url]. */
+  extraArgs?: string[];
 }): Promise<ArrayProcess> {
   const restPort = options.restPort ?? (await freePort());
   const nbdPort = options.nbdPort ?? (await freePort());
@@ -70,6 +72,7 @@ export async function startArrayProcess(options: {
       `127.0.0.1:${nbdPort}`,
       '--replication',
       `127.0.0.1:${replicationPort}`,
+      ...(options.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -104,7 +107,14 @@ export async function startArrayProcess(options: {
       await exited;
     },
     restart: () =>
-      startArrayProcess({ name: options.name, dataDir: options.dataDir, restPort, nbdPort, replicationPort }),
+      startArrayProcess({
+        name: options.name,
+        dataDir: options.dataDir,
+        restPort,
+        nbdPort,
+        replicationPort,
+        ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
+      }),
   };
   return proc;
 }

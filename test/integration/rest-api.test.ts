@@ -899,7 +899,14 @@ test('controllers, ports and network interfaces answer the iSCSI discovery queri
     await api('GET', `/network-interfaces?filter=${q("eth.subtype='lacp_bond' or eth.subtype='vif'")}`),
   );
   assert.deepEqual(bonds, []);
-  assertList(await api('GET', '/network-interfaces'));
+  const all = assertList(await api('GET', '/network-interfaces'));
+  const named = assertList(await api('GET', '/network-interfaces?names=CT0.ETH4'));
+  assert.deepEqual(
+    named.map((i) => i.name),
+    all.filter((i) => String(i.name).toLowerCase() === 'ct0.eth4').map((i) => i.name),
+    'names= selects, case-insensitively',
+  );
+  assert.ok(named.length < all.length);
 });
 
 test('exporter-only endpoints answer 200 with an items list', async () => {

@@ -6,7 +6,10 @@ import type { ArrayState } from './array-state.js';
 import { objectErrors } from './errors.js';
 import { OBJECT_NAME, type PodRecord, type VolumeRecord } from './model.js';
 
-/** Purity's name for "the default (cloud) mediator": here it means no mediator is configured. */
+/**
+ * Purity's name for "the default (cloud) mediator" (Pure1): here the mediator the array was
+ * started with (`tandem array start --mediator URL`), or none.
+ */
 export const DEFAULT_MEDIATOR = 'purestorage';
 
 export interface PodChanges {
@@ -83,7 +86,16 @@ export class PodService {
         volume.name = `${changes.name}::${volume.name.slice(volume.name.indexOf('::') + 2)}`;
     }
     if (changes.failoverPreferences !== undefined) pod.failoverPreferences = [...changes.failoverPreferences];
-    if (changes.mediator !== undefined) pod.mediator = changes.mediator;
+    if (changes.mediator !== undefined && changes.mediator !== pod.mediator) {
+      // Both arrays must ask the same mediator about every split: switching one while the other
+      // still asks the old one could let both win. Set it before stretching.
+      if (this.isStretched(pod))
+        throw objectErrors.invalid(
+          name,
+          'The mediator of a stretched pod cannot be changed: set it before stretching the pod.',
+        );
+      pod.mediator = changes.mediator;
+    }
     if (changes.requestedPromotionState !== undefined) {
       // A stretched pod is active on both arrays (ActiveCluster): promotion is for pods that are not.
       if (this.isStretched(pod))

@@ -45,6 +45,8 @@ export class PodReplication implements PodIo {
     private readonly logger: PodLogger,
     /** The replication service's live links, by peer array id. */
     private readonly links: Map<string, ReplicationLink>,
+    /** The mediator behind Purity's default name 'purestorage' (the array's --mediator), if any. */
+    private readonly defaultMediatorUrl: string | null = null,
   ) {}
 
   /** After a restart: an array that served alone still must resync the other; any other one
@@ -74,8 +76,9 @@ export class PodReplication implements PodIo {
   }
 
   private mediatorFor(pod: PodRecord): MediatorPort {
-    if (pod.mediator === DEFAULT_MEDIATOR || !/^https?:\/\//.test(pod.mediator)) return NO_MEDIATOR;
-    return new MediatorClient(pod.mediator);
+    const url = pod.mediator === DEFAULT_MEDIATOR ? this.defaultMediatorUrl : pod.mediator;
+    if (!url || !/^https?:\/\//.test(url)) return NO_MEDIATOR;
+    return new MediatorClient(url);
   }
 
   private startPod(pod: PodRecord, start: 'alone' | 'stopped'): PodController {

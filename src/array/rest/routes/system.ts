@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { StorageArray } from '../../array.js';
 import { applyListQuery, listEnvelope } from '../list-query.js';
 import { arrayView, PURITY_VERSION, performanceView } from '../views.js';
-import { listQuery } from './common.js';
+import { listQuery, optionalList, queryOf } from './common.js';
 
 export interface SystemInfo {
   capacityBytes: () => number;
@@ -14,8 +14,11 @@ export interface SystemInfo {
   nbdAddress: string | null;
 }
 
+/** names= selects (case-insensitively, as Purity's port and interface names are), then the rest. */
 function list(items: Record<string, unknown>[], request: FastifyRequest) {
-  return listEnvelope(applyListQuery(items, listQuery(request)));
+  const names = optionalList(queryOf(request), 'names')?.map((n) => n.toLowerCase());
+  const selected = names ? items.filter((item) => names.includes(String(item.name).toLowerCase())) : items;
+  return listEnvelope(applyListQuery(selected, listQuery(request)));
 }
 
 function splitAddress(address: string): { host: string; port: number } {
