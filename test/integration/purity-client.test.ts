@@ -773,11 +773,9 @@ test('pods: POD::VOL names, a stretch to the connected array and back, then clea
 });
 
 // ---------------------------------------------------------------------------------------------
-// Gaps of the array's API found with this client (reported; todo until the array changes)
+// Gaps of the array's API this client found (fixed in the array since)
 
-test('removing a volume that is not a member of a protection group says "could not be found"', {
-  todo: 'the array answers "Protection group PG does not include VOL.", which the driver does not ignore',
-}, async () => {
+test('removing a volume that is not a member of a protection group says "could not be found"', async () => {
   purityError(
     await clientA.protectionGroupsVolumes.delete({
       group_names: ['cinder-group'],
@@ -787,9 +785,7 @@ test('removing a volume that is not a member of a protection group says "could n
   );
 });
 
-test("pod volumes name their pod, so the driver's sync failover filter pod.name='POD' finds them", {
-  todo: 'volumes (and protection groups) in a pod report pod: {id: null, name: null}',
-}, async () => {
+test("pod volumes name their pod, so the driver's sync failover filter pod.name='POD' finds them", async () => {
   ok(await clientA.pods.post({ names: ['filter-pod'] }));
   ok(await clientA.volumes.post({ names: ['filter-pod::vol'] }, { provisioned: MiB }));
   const [volume] = ok(await clientA.volumes.get({ names: ['filter-pod::vol'] }));
