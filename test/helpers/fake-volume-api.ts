@@ -177,6 +177,10 @@ export class FakeVolumeApi implements VolumeApi {
     await this.save(volume);
   }
 
+  async manageVolume(): Promise<VolumeRecord> {
+    throw cinderErrors.notImplemented('Managing volumes in the fake volume service');
+  }
+
   async deleteVolume(
     context: RequestContext,
     id: string,

@@ -260,6 +260,59 @@ test('cinder e2e: replicated volume types place volumes in the pod or the protec
   assert.equal(sha(await reader.read(0, 4 * MiB)), sha(data), 'the volume from the snapshot holds the data');
   reader.close();
 
+  // An array volume taken under management, then given back; a plain volume retyped to async.
+  ok(await sa.call('POST', '/volumes?names=legacy-vol', { provisioned: 1024 * MiB }));
+  const managed = parsePropertyTable(
+    parseTable(
+      await cliOk('cinder', [
+        'manage',
+        '--name',
+        'managed',
+        '--volume-type',
+        'AsyncReplicated',
+        `${HOST}#puredriver-1`,
+        'legacy-vol',
+      ]),
+    ),
+  );
+  const managedShown = await waitStatus(managed.id!, 'available');
+  assert.equal(managedShown.size, 1);
+  assert.equal((await sa.call('GET', '/volumes?names=legacy-vol')).status, 400, "renamed to Cinder's name");
+  ok(await sa.call('GET', `/volumes?names=volume-${managed.id}-cinder`));
+  await cliOk('cinder', ['unmanage', managed.id!]);
+  await waitFor(
+    async () => (await cli('openstack', ['volume', 'show', managed.id!])).code !== 0,
+    30_000,
+    () => 'unmanaged volume still listed',
+  );
+  ok(await sa.call('GET', `/volumes?names=volume-${managed.id}-cinder-unmanaged`));
+  const plain = JSON.parse(
+    await cliOk('openstack', ['volume', 'create', '--size', '1', 'v-plain', '-f', 'json']),
+  );
+  assert.equal((await waitStatus(plain.id, 'available')).replication_status, 'disabled');
+  await cliOk('openstack', [
+    'volume',
+    'set',
+    '--type',
+    'AsyncReplicated',
+    '--retype-policy',
+    'on-demand',
+    plain.id,
+  ]);
+  await waitFor(
+    async () =>
+      (await volumeShow(plain.id)).type === 'AsyncReplicated' &&
+      (await volumeShow(plain.id)).status === 'available',
+    30_000,
+    () => 'retype never finished',
+  );
+  assert.equal((await volumeShow(plain.id)).replication_status, 'enabled');
+  const membersNow = ok(await sa.call('GET', '/protection-groups/volumes?group_names=cinder-group')).items;
+  assert.ok(
+    membersNow.some((m: { member: { name: string } }) => m.member.name === `volume-${plain.id}-cinder`),
+    'retyped into cinder-group',
+  );
+
   // Replicate now (the schedule runs hourly), then fail over to the DR array.
   ok(await sa.call('POST', '/protection-group-snapshots?source_names=cinder-group&replicate_now=true', {}));
   const sc = await restSession(c);

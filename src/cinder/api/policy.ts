@@ -33,6 +33,8 @@ export const ADMIN_RULES = {
   volumeResetStatus: 'volume_extension:volume_admin_actions:reset_status',
   volumeForceDelete: 'volume_extension:volume_admin_actions:force_delete',
   volumeForceDetach: 'volume_extension:volume_admin_actions:force_detach',
+  volumeManage: 'volume_extension:volume_manage',
+  volumeUnmanage: 'volume_extension:volume_unmanage',
   snapshotResetStatus: 'volume_extension:snapshot_admin_actions:reset_status',
   snapshotForceDelete: 'volume_extension:snapshot_admin_actions:force_delete',
   attachmentResetStatus: 'volume_extension:volume_admin_actions:reset_status',

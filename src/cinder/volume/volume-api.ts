@@ -70,7 +70,22 @@ export type VolumeActionName =
   | 'os-set_bootable'
   | 'os-update_readonly_flag'
   | 'revert'
-  | 'os-update_volume_admin_metadata';
+  | 'os-update_volume_admin_metadata'
+  | 'os-unmanage';
+
+/** POST /os-volume-manage: take an existing array volume under Cinder's management. */
+export interface ManageVolumeRequest {
+  /** host@backend#pool (or host@backend) of the backend holding it. */
+  host: string;
+  /** How the driver finds it, e.g. {"source-name": "vol1"}. */
+  ref: Record<string, unknown>;
+  name: string | null;
+  description: string | null;
+  volumeType: string | null;
+  availabilityZone: string | null;
+  bootable: boolean;
+  metadata: Record<string, string>;
+}
 
 export interface VolumeApi {
   createVolume(context: RequestContext, request: CreateVolumeRequest): Promise<VolumeRecord>;
@@ -94,6 +109,8 @@ export interface VolumeApi {
     id: string,
     options: { cascade: boolean; force: boolean },
   ): Promise<void>;
+  /** Admin: records an existing array volume (renamed by the driver) as a Cinder volume. */
+  manageVolume(context: RequestContext, request: ManageVolumeRequest): Promise<VolumeRecord>;
   /** Returns the response body for actions that have one (os-initialize_connection), else null. */
   volumeAction(
     context: RequestContext,

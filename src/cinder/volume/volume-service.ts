@@ -23,6 +23,7 @@ import type { VolumeActionName, VolumeApi } from './volume-api.js';
 import * as volumes from './volumes.js';
 
 const ADMIN_ACTIONS: ReadonlySet<VolumeActionName> = new Set([
+  'os-unmanage',
   'os-reset_status',
   'os-force_delete',
   'os-force_detach',
@@ -138,6 +139,11 @@ export class VolumeService implements VolumeApi {
   deleteVolume: VolumeApi['deleteVolume'] = (context, id, options) =>
     volumes.deleteVolume(this.deps, context, id, options);
 
+  async manageVolume(context: RequestContext, request: Parameters<VolumeApi['manageVolume']>[1]) {
+    requireAdmin(context, 'volume_extension:volume_manage');
+    return volumes.manageVolume(this.deps, context, request);
+  }
+
   async volumeAction(
     context: RequestContext,
     id: string,
@@ -176,6 +182,9 @@ export class VolumeService implements VolumeApi {
         await saveVolume(this.deps, volume);
         return null;
       case 'os-update_volume_admin_metadata':
+        return null;
+      case 'os-unmanage':
+        await volumes.unmanageVolume(this.deps, volume);
         return null;
       default:
         return attachments.legacyAttachAction(this.deps, context, volume, action, fields);

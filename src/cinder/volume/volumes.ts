@@ -20,7 +20,12 @@ import {
   type VolumeServiceDeps,
   visibleRecord,
 } from './deps.js';
-import { type CreateVolumeRequest, DELETABLE_VOLUME_STATUSES, type VolumeFilters } from './volume-api.js';
+import {
+  type CreateVolumeRequest,
+  DELETABLE_VOLUME_STATUSES,
+  type ManageVolumeRequest,
+  type VolumeFilters,
+} from './volume-api.js';
 
 /** The volume with its type and QoS specs resolved, as drivers take it. */
 export function driverVolume(deps: VolumeServiceDeps, volume: VolumeRecord): DriverVolume {
@@ -334,4 +339,89 @@ export async function resetVolumeStatus(
   if (fields.migration_status !== undefined)
     volume.migrationStatus = fields.migration_status as string | null;
   await saveVolume(deps, volume);
+}
+
+/** cinder manage: the driver finds the array volume by `ref`, renames it to Cinder's name, reports its size. */
+export async function manageVolume(
+  deps: VolumeServiceDeps,
+  context: RequestContext,
+  request: ManageVolumeRequest,
+): Promise<VolumeRecord> {
+  const backend = deps.backends.forHost(request.host);
+  if (!backend) throw cinderErrors.invalidInput(`No volume backend on host ${request.host}.`);
+  assertNotFrozen(deps, backend.poolName);
+  const type = request.volumeType
+    ? deps.types.resolveType(context, request.volumeType)
+    : deps.types.defaultType();
+  const volume: VolumeRecord = {
+    id: newId(),
+    projectId: context.projectId,
+    userId: context.userId,
+    name: request.name,
+    description: request.description,
+    size: 0,
+    status: 'managing',
+    previousStatus: null,
+    attachStatus: 'detached',
+    host: backend.poolName,
+    volumeTypeId: type.id,
+    availabilityZone: request.availabilityZone ?? backend.port.availabilityZone,
+    bootable: request.bootable,
+    multiattach: false,
+    snapshotId: null,
+    sourceVolid: null,
+    groupId: null,
+    providerId: null,
+    replicationStatus: isReplicatedType(type) ? 'enabled' : 'disabled',
+    metadata: { ...request.metadata },
+    adminMetadata: {},
+    migrationStatus: null,
+    createdAt: now(),
+    updatedAt: null,
+    launchedAt: null,
+    terminatedAt: null,
+  };
+  // The size comes first, so a wrong reference is refused before anything is recorded.
+  try {
+    volume.size = await backend.port.driver.manageExistingGetSize(driverVolume(deps, volume), request.ref);
+  } catch (error) {
+    throw cinderErrors.invalidInput(`Manage existing volume failed: ${(error as Error).message}`);
+  }
+  deps.quotas.check(context.projectId, { volumes: 1, gigabytes: volume.size }, type);
+  await deps.store.put('volume', volume);
+  deps.tasks.run({ volume: volume.id, op: 'manage' }, async () => {
+    try {
+      applyModelUpdate(
+        volume,
+        await backend.port.driver.manageExisting(driverVolume(deps, volume), request.ref),
+      );
+      volume.status = 'available';
+    } catch (error) {
+      volume.status = 'error_managing';
+      deps.logger.warn({ volume: volume.id, err: (error as Error).message }, 'manage failed');
+    }
+    await saveVolume(deps, volume);
+  });
+  return volume;
+}
+
+/** cinder unmanage: the driver renames the array volume (-unmanaged); Cinder forgets it. */
+export async function unmanageVolume(deps: VolumeServiceDeps, volume: VolumeRecord): Promise<void> {
+  if (!['available', 'error', 'error_managing'].includes(volume.status) || volume.attachStatus === 'attached')
+    throw cinderErrors.invalidVolume(`Volume ${volume.id} must be available and not attached to unmanage.`);
+  if (deps.store.list('snapshot', (s) => s.volumeId === volume.id).length > 0)
+    throw cinderErrors.invalidVolume('Volume cannot have snapshots when it is unmanaged.');
+  assertNotFrozen(deps, volume.host);
+  volume.status = 'deleting';
+  await saveVolume(deps, volume);
+  deps.tasks.run({ volume: volume.id, op: 'unmanage' }, async () => {
+    try {
+      if (volume.providerId !== null) await backendOf(deps, volume).port.driver.unmanage(volume);
+      await deps.store.remove('volume', volume.id);
+    } catch (error) {
+      volume.status = 'error';
+      await saveVolume(deps, volume);
+      deps.logger.warn({ volume: volume.id, err: (error as Error).message }, 'unmanage failed');
+    }
+  });
 }

@@ -47,6 +47,7 @@ const VOLUME_ACTIONS: Record<VolumeActionName, ActionSpec> = {
   'os-update_readonly_flag': { status: 202, check: (v) => flag(v, 'os-update_readonly_flag', 'readonly') },
   revert: { status: 202, since: [3, 40], check: checkRevert },
   'os-update_volume_admin_metadata': { status: 202, adminRule: ADMIN_RULES.volumeResetStatus },
+  'os-unmanage': { status: 202, adminRule: ADMIN_RULES.volumeUnmanage },
 };
 
 export function volumeActionRoutes(app: FastifyInstance, deps: ApiDeps): void {

@@ -21,6 +21,7 @@ import {
 import { ADMIN_RULES, requireAdmin } from '../policy.js';
 import { type ApiDeps, contextOf } from '../route-context.js';
 import { attachmentsByVolume, volumeDetail, volumeSummary } from '../views/volumes.js';
+import { manageRoutes } from './manage.js';
 
 /** Create fields that need services Tandem does not emulate (Glance, backups, consistency groups). */
 const UNSUPPORTED_SOURCES = ['imageRef', 'backup_id', 'consistencygroup_id'] as const;
@@ -92,6 +93,7 @@ export function volumeRoutes(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   volumeMetadataRoutes(app, deps);
+  manageRoutes(app, deps);
 }
 
 function volumeMetadataRoutes(app: FastifyInstance, deps: ApiDeps): void {
