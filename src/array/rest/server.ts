@@ -19,6 +19,7 @@ import {
 import { arrayConnectionRoutes } from './routes/array-connections.js';
 import { toRestError } from './routes/common.js';
 import { hostRoutes } from './routes/hosts.js';
+import { METRICS_PATH, metricsRoutes } from './routes/metrics.js';
 import { podRoutes } from './routes/pods.js';
 import { protectionGroupRoutes } from './routes/protection-groups.js';
 import { type SystemInfo, systemRoutes } from './routes/system.js';
@@ -100,11 +101,17 @@ export async function startRestServer(options: RestServerOptions): Promise<RestS
   installParsersAndErrors(app, options.logger);
 
   app.get('/api/api_version', async () => ({ version: supportedVersions() }));
+  metricsRoutes(app, options.array, {
+    apiToken: options.apiToken,
+    capacityBytes: options.system.capacityBytes,
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-ID', request.id);
     const url = request.url.split('?')[0] ?? '';
     if (url === '/api/api_version') return;
+    // The scrape target checks the API token itself (routes/metrics.ts), decided on the matched route.
+    if (request.routeOptions.url === METRICS_PATH) return;
     const match = V2_PATH.exec(url);
     if (!match || Number(match[1]) > Number(REST_API_VERSION_MAX.split('.')[1])) {
       throw unknownRoute(request.method, url);

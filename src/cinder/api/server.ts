@@ -21,6 +21,7 @@ import {
   MALFORMED_BODY_MESSAGE,
   NOT_FOUND_MESSAGE,
 } from './faults.js';
+import { installApiMetrics } from './metrics.js';
 import type { ApiDeps, CinderVolumeApi } from './route-context.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { groupTypeRoutes } from './routes/group-types.js';
@@ -97,6 +98,7 @@ export async function createCinderApi(options: CinderApiOptions): Promise<Cinder
     genReqId: () => `req-${randomUUID()}`,
   });
   installPlumbing(app, options.logger);
+  installApiMetrics(app, deps);
   versionRoutes(app, () => baseUrl);
   await app.register(
     async (scope) => {
