@@ -122,8 +122,14 @@ function pods(set: MetricSet, array: StorageArray): void {
     'ratio',
   );
   const leader = set.gauge('tandem_pod_leader', '1 for the pod member that orders the pod writes');
+  const resyncSent = set.counter(
+    'tandem_pod_resync_sent_bytes',
+    'Block bytes this array sent to resync the pod on its peer (since the array started)',
+    'bytes',
+  );
   for (const pod of array.state.pods.values()) {
     if (pod.destroyed) continue;
+    if (pod.arrays.length > 1) resyncSent({ pod: pod.name }, array.replication?.podResyncBytes(pod) ?? 0);
     for (const member of podStatuses(array, pod)) {
       const labels = { pod: pod.name, array: member.name };
       for (const state of POD_STATES) status({ ...labels, status: state }, state === member.status ? 1 : 0);

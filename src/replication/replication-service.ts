@@ -551,6 +551,10 @@ export class ReplicationService implements ReplicationPort {
     return this.pods.podChanged(pod, eradicatedSnapshotIds);
   }
 
+  podResyncBytes(pod: PodRecord): number {
+    return this.pods.resyncBytes(pod);
+  }
+
   podStatus(pod: PodRecord): PodArrayStatus[] {
     return this.pods.podStatus(pod);
   }

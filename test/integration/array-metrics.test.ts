@@ -224,6 +224,9 @@ test('metrics: a stretched pod is online on both arrays as each sees it; the con
     0,
   );
   assert.equal(sampleValue(onB, 'tandem_pod_leader', { pod: 'pod1', array: 'array-a' }), 1);
+  // The baseline copy is a resync from A: A counts what it sent (an empty volume sends no blocks).
+  const onA = await samplesOf(a);
+  assert.equal(typeof sampleValue(onA, 'tandem_pod_resync_sent_bytes_total', { pod: 'pod1' }), 'number');
   const mediator = onB.filter((s) => s.name === 'purefa_pod_mediator_status' && s.labels.pod === 'pod1');
   assert.deepEqual(mediator.map((s) => s.labels.array).sort(), ['array-a', 'array-b']);
   assert.ok(onB.some((s) => s.name === 'purefa_pod_space_bytes' && s.labels.name === 'pod1'));

@@ -67,4 +67,6 @@ export interface ReplicationPort {
    */
   podChanged(pod: PodRecord, eradicatedSnapshotIds?: string[]): Promise<void>;
   podStatus(pod: PodRecord): PodArrayStatus[];
+  /** Block bytes this array has sent to resync the pod's peer since it started. */
+  podResyncBytes(pod: PodRecord): number;
 }

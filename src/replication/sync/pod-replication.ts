@@ -145,6 +145,10 @@ export class PodReplication implements PodIo {
     if (link) await remote(link.request(PodRequest.meta, meta), pod.name);
   }
 
+  resyncBytes(pod: PodRecord): number {
+    return this.controllers.get(pod.id)?.resyncBytes ?? 0;
+  }
+
   podStatus(pod: PodRecord): PodArrayStatus[] {
     const controller = this.controllers.get(pod.id);
     if (!controller)
