@@ -5,6 +5,7 @@ import './threadpool.js';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { startArrayDaemon } from '../array/daemon.js';
+import { registerLabCommands } from '../lab/commands.js';
 import { parseHostPort } from '../platform/address.js';
 import { ReplicationService } from '../replication/replication-service.js';
 
@@ -172,6 +173,8 @@ default, or postgresql://). Logs are JSON lines (pino) on stdout; tokens and pas
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);
   });
+
+registerLabCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(
