@@ -176,6 +176,10 @@ default, or postgresql://). Logs are JSON lines (pino) on stdout; tokens and pas
 
 registerLabCommands(program);
 
+// `tandem drill <scenario>` (src/drill/): DR exercises against the running lab.
+const { registerDrillCommand } = await import('../drill/command.js');
+registerDrillCommand(program);
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(
     `tandem: ${error instanceof Error ? (process.env.TANDEM_DEBUG ? error.stack : error.message) : String(error)}`,

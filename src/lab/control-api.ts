@@ -5,6 +5,7 @@
 
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { consoleRoutes } from '../console/index.js';
 import { CONSOLE_PATH, type LabDescriptor } from './descriptor.js';
 
 export type ArrayAction = 'kill' | 'start' | 'stop';
@@ -77,13 +78,8 @@ function routes(app: FastifyInstance, control: LabControl, own: string): void {
     control.down();
     return reply.code(202).send({ stopping: true });
   });
-  // Reserved for the web console, which a later module serves here.
-  const consolePending = async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply.code(503).send({
-      error: { code: 'console_not_installed', message: 'the lab console is not part of this build yet' },
-    });
-  app.get(CONSOLE_PATH, consolePending);
-  app.get(`${CONSOLE_PATH}/*`, consolePending);
+  // The web console (src/console) at CONSOLE_PATH: arrays, pods, groups, volumes, failover.
+  consoleRoutes(app, { descriptor: () => control.descriptor() });
 }
 
 export async function startControlApi(options: {

@@ -64,7 +64,7 @@ function servicesLines(lab: LabDescriptor, withState: boolean): string[] {
   const state = (s: DaemonStatus) => (withState ? `   ${stateText(s)}` : '');
   return [
     `  lab control API  ${lab.supervisor.controlUrl}/lab   (supervisor pid ${lab.supervisor.pid})`,
-    `  console          ${lab.console.url}   (reserved for the web console)`,
+    `  console          ${lab.console.url}   (web console: open it at 127.0.0.1)`,
     `  cinder           ${lab.cinder.url}   host ${lab.cinder.host}, metrics ${lab.cinder.metricsUrl}${state(lab.cinder)}`,
     `  mediator         ${lab.mediator.url}${state(lab.mediator)}`,
   ];

@@ -119,8 +119,9 @@ test('lab up: arrays, mediator and cinder run where the descriptor says, with no
 
   const served = await labControl(descriptor.supervisor.controlUrl, 'GET', '/lab');
   assert.deepEqual(served.body.arrays, descriptor.arrays);
-  const consolePage = await labControl(descriptor.supervisor.controlUrl, 'GET', '/console');
-  assert.equal(consolePage.status, 503, 'the console path is reserved');
+  const consolePage = await fetch(descriptor.console.url);
+  assert.equal(consolePage.status, 200, 'the lab serves the web console');
+  assert.match(await consolePage.text(), /<html/i);
 
   const session = await labArraySession(arrayOf('site-a'));
   const connections = (await session.call('GET', '/array-connections')).body.items;
