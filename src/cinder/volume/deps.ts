@@ -81,6 +81,24 @@ export function isReplicatedType(type: VolumeTypeRecord | null): boolean {
   );
 }
 
+/**
+ * Whether a listed record's project is in the caller's view: an admin's all_tenants sees every
+ * project (or the one named), anyone else only their own.
+ */
+export function inListScope(
+  context: RequestContext,
+  filters: { allTenants: boolean; projectId?: string },
+  projectId: string,
+): boolean {
+  if (!(context.isAdmin && filters.allTenants)) return projectId === context.projectId;
+  return filters.projectId === undefined || projectId === filters.projectId;
+}
+
+/** Cinder lists newest first. */
+export function newestFirst(x: { createdAt: string }, y: { createdAt: string }): number {
+  return x.createdAt < y.createdAt ? 1 : x.createdAt > y.createdAt ? -1 : 0;
+}
+
 export async function saveVolume(deps: VolumeServiceDeps, volume: VolumeRecord): Promise<void> {
   volume.updatedAt = now();
   await deps.store.put('volume', volume);

@@ -7,6 +7,8 @@ import { atLeast, type RequestContext } from '../request-context.js';
 import {
   assertNotFrozen,
   backendOf,
+  inListScope,
+  newestFirst,
   newId,
   now,
   requireVolume,
@@ -97,18 +99,15 @@ export function listSnapshots(
   context: RequestContext,
   filters: VolumeFilters & { volumeId?: string },
 ): SnapshotRecord[] {
-  const everyProject = context.isAdmin && filters.allTenants;
   const snapshots = deps.store.list(
     'snapshot',
     (s) =>
-      (everyProject
-        ? filters.projectId === undefined || s.projectId === filters.projectId
-        : s.projectId === context.projectId) &&
+      inListScope(context, filters, s.projectId) &&
       (filters.name === undefined || s.name === filters.name) &&
       (filters.status === undefined || s.status === filters.status) &&
       (filters.volumeId === undefined || s.volumeId === filters.volumeId),
   );
-  snapshots.sort((x, y) => (x.createdAt < y.createdAt ? 1 : x.createdAt > y.createdAt ? -1 : 0));
+  snapshots.sort(newestFirst);
   return filters.limit !== undefined ? snapshots.slice(0, filters.limit) : snapshots;
 }
 
@@ -166,9 +165,7 @@ export async function revertToSnapshot(
   const snapshot = requireSnapshot(deps, context, snapshotId);
   if (snapshot.volumeId !== volume.id)
     throw cinderErrors.invalidInput('The snapshot does not belong to the volume.');
-  const newest = deps.store
-    .list('snapshot', (s) => s.volumeId === volume.id)
-    .sort((x, y) => (x.createdAt < y.createdAt ? 1 : -1))[0];
+  const newest = deps.store.list('snapshot', (s) => s.volumeId === volume.id).sort(newestFirst)[0];
   if (newest?.id !== snapshot.id)
     throw cinderErrors.invalidInput('The volume can only be reverted to its latest snapshot.');
   if (volume.status !== 'available' || snapshot.status !== 'available')

@@ -8,6 +8,7 @@ import * as attachments from './attachments.js';
 import { BACKEND_STATS_INTERVAL_MS, Backends } from './backends.js';
 import {
   assertNotFrozen,
+  inListScope,
   requireAdmin,
   requireVolume,
   saveVolume,
@@ -247,11 +248,10 @@ export class VolumeService implements VolumeApi {
     attachments.requireAttachment(this.deps, context, id);
 
   listAttachments(context: RequestContext, filters: { allTenants: boolean; volumeId?: string }) {
-    const everyProject = context.isAdmin && filters.allTenants;
     return this.deps.store.list(
       'attachment',
       (a) =>
-        (everyProject || a.projectId === context.projectId) &&
+        inListScope(context, filters, a.projectId) &&
         (filters.volumeId === undefined || a.volumeId === filters.volumeId),
     );
   }
@@ -282,8 +282,7 @@ export class VolumeService implements VolumeApi {
   getGroup: VolumeApi['getGroup'] = (context, id) => groups.requireGroup(this.deps, context, id);
 
   listGroups(context: RequestContext, filters: { allTenants: boolean }) {
-    const everyProject = context.isAdmin && filters.allTenants;
-    return this.deps.store.list('group', (g) => everyProject || g.projectId === context.projectId);
+    return this.deps.store.list('group', (g) => inListScope(context, filters, g.projectId));
   }
 
   updateGroup: VolumeApi['updateGroup'] = (context, id, changes) =>
@@ -296,8 +295,7 @@ export class VolumeService implements VolumeApi {
     visibleRecord(this.deps, context, 'group_snapshot', id, cinderErrors.groupSnapshotNotFound);
 
   listGroupSnapshots(context: RequestContext, filters: { allTenants: boolean }) {
-    const everyProject = context.isAdmin && filters.allTenants;
-    return this.deps.store.list('group_snapshot', (g) => everyProject || g.projectId === context.projectId);
+    return this.deps.store.list('group_snapshot', (g) => inListScope(context, filters, g.projectId));
   }
 
   deleteGroupSnapshot: VolumeApi['deleteGroupSnapshot'] = (context, id) =>

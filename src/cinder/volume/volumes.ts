@@ -12,7 +12,9 @@ import type { BackendState } from './backends.js';
 import {
   assertNotFrozen,
   backendOf,
+  inListScope,
   isReplicatedType,
+  newestFirst,
   newId,
   now,
   requireVolume,
@@ -162,17 +164,14 @@ export function listVolumes(
   context: RequestContext,
   filters: VolumeFilters,
 ): VolumeRecord[] {
-  const everyProject = context.isAdmin && filters.allTenants;
   let volumes = deps.store.list(
     'volume',
     (v) =>
-      (everyProject
-        ? filters.projectId === undefined || v.projectId === filters.projectId
-        : v.projectId === context.projectId) &&
+      inListScope(context, filters, v.projectId) &&
       (filters.name === undefined || v.name === filters.name) &&
       (filters.status === undefined || v.status === filters.status),
   );
-  volumes.sort((x, y) => (x.createdAt < y.createdAt ? 1 : x.createdAt > y.createdAt ? -1 : 0));
+  volumes.sort(newestFirst);
   if (filters.marker !== undefined) {
     const at = volumes.findIndex((v) => v.id === filters.marker);
     if (at < 0) throw new CinderError(400, `Invalid input received: marker [${filters.marker}] not found`);
