@@ -8,10 +8,27 @@ import { startArrayDaemon } from '../array/daemon.js';
 import { registerLabCommands } from '../lab/commands.js';
 import { parseHostPort } from '../platform/address.js';
 import { ReplicationService } from '../replication/replication-service.js';
+import { explainError } from './errors.js';
+import { registerPgroupCommands } from './pgroup-commands.js';
+import { registerPodCommands } from './pod-commands.js';
+import { registerVolumeCommands } from './volume-copy.js';
+
+const READY_JSON_HELP =
+  'once serving, print one JSON line {"ready": true, ...addresses} on stdout (for scripts; logs stay JSON lines too)';
+
+/** `host:port`, with brackets around an IPv6 host. */
+function hostPort(address: { host: string; port: number }): string {
+  return `${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+}
+
+function printReady(fields: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ ready: true, ...fields })}\n`);
+}
 
 const program = new Command();
 program
   .name('tandem')
+  .showHelpAfterError('(add --help for the options)')
   .description(
     'Block-storage DR lab: FlashArray-style arrays, replication and a Cinder-compatible control plane',
   );
@@ -38,6 +55,7 @@ array
     new Option('--tls-cert <file>', 'PEM certificate for the REST API (default: self-signed, DIR/tls/)'),
   )
   .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert'))
+  .option('--json', READY_JSON_HELP)
   .addHelpText(
     'after',
     `
@@ -58,6 +76,7 @@ Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal 
       tlsCert?: string;
       tlsKey?: string;
       mediator?: string;
+      json?: boolean;
     }) => {
       if (options.mediator !== undefined && !/^https?:\/\/[^/]+/.test(options.mediator))
         throw new Error(`--mediator expects a URL such as http://127.0.0.1:8555, got "${options.mediator}"`);
@@ -82,6 +101,15 @@ Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal 
       running.array.replication = replication;
       logger.info({ array: running.array.name, replication: replication.address }, 'replication port open');
       console.error(`tandem: array ${running.array.name} is up; API token in ${running.apiTokenPath}`);
+      if (options.json)
+        printReady({
+          array: running.array.name,
+          id: running.array.state.identity.id,
+          rest: `https://${hostPort(running.rest.address)}`,
+          nbd: running.nbd ? hostPort(running.nbd.address) : null,
+          replication: replication.address,
+          apiTokenFile: running.apiTokenPath,
+        });
       const shutdown = () => {
         void replication
           .stop()
@@ -99,6 +127,7 @@ mediator
   .description('grant each pod split (epoch) to the first array that claims it, until SIGTERM or SIGINT')
   .requiredOption('--data-dir <dir>', 'where the mediator keeps its grants; created on first start')
   .option('--listen <host:port>', 'HTTP listen address (port 0: any free port)', '127.0.0.1:8555')
+  .option('--json', READY_JSON_HELP)
   .addHelpText(
     'after',
     `
@@ -106,7 +135,7 @@ Arrays POST {"pod", "epoch", "array"} to /claims; GET /health and GET /claims?po
 Every grant is on disk (DIR/grants.json) before it is answered, so a restart never grants an epoch twice.
 Plain HTTP: keep it on a trusted network. Logs are JSON lines (pino) on stdout.`,
   )
-  .action(async (options: { dataDir: string; listen: string }) => {
+  .action(async (options: { dataDir: string; listen: string; json?: boolean }) => {
     const { startMediator } = await import('../mediator/server.js');
     const logger = pino({ name: 'mediator' });
     const running = await startMediator({
@@ -115,7 +144,9 @@ Plain HTTP: keep it on a trusted network. Logs are JSON lines (pino) on stdout.`
       logger,
     });
     const { host, port } = running.address;
-    console.error(`tandem: mediator is up on http://${host.includes(':') ? `[${host}]` : host}:${port}`);
+    const url = `http://${hostPort({ host, port })}`;
+    console.error(`tandem: mediator is up on ${url}`);
+    if (options.json) printReady({ mediator: url, dataDir: options.dataDir });
     const shutdown = () => {
       void running.close().then(
         () => process.exit(0),
@@ -143,6 +174,7 @@ cinder
   )
   .requiredOption('--identity-file <path>', 'users, projects and roles (JSON) for the Keystone endpoint')
   .option('--listen <host:port>', 'overrides osapi_volume_listen and osapi_volume_listen_port (port 0: any)')
+  .option('--json', READY_JSON_HELP)
   .addHelpText(
     'after',
     `
@@ -151,7 +183,7 @@ and the image stub at /image. The drivers talk to the arrays of each backend ove
 (san_ip, pure_api_token, replication_device). State lives in [database] connection (SQLite file by
 default, or postgresql://). Logs are JSON lines (pino) on stdout; tokens and passwords are never logged.`,
   )
-  .action(async (options: { configFile: string; identityFile: string; listen?: string }) => {
+  .action(async (options: { configFile: string; identityFile: string; listen?: string; json?: boolean }) => {
     const { startControlPlane } = await import('../cinder/control-plane.js');
     const logger = pino({ name: 'cinder' });
     const running = await startControlPlane({
@@ -161,6 +193,7 @@ default, or postgresql://). Logs are JSON lines (pino) on stdout; tokens and pas
       ...(options.listen ? { listen: parseHostPort(options.listen, '--listen') } : {}),
     });
     console.error(`tandem: cinder is up on ${running.api.url} (OS_AUTH_URL=${running.api.authUrl})`);
+    if (options.json) printReady({ cinder: running.api.url, authUrl: running.api.authUrl });
     const shutdown = () => {
       void running.stop().then(
         () => process.exit(0),
@@ -179,10 +212,11 @@ registerLabCommands(program);
 // `tandem drill <scenario>` (src/drill/): DR exercises against the running lab.
 const { registerDrillCommand } = await import('../drill/command.js');
 registerDrillCommand(program);
+registerPodCommands(program);
+registerPgroupCommands(program);
+registerVolumeCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  console.error(
-    `tandem: ${error instanceof Error ? (process.env.TANDEM_DEBUG ? error.stack : error.message) : String(error)}`,
-  );
+  console.error(`tandem: ${explainError(error)}`);
   process.exit(1);
 });

@@ -8,6 +8,11 @@ import {
   NBD_CMD_DISC,
   NBD_CMD_READ,
   NBD_CMD_WRITE,
+  NBD_EINVAL,
+  NBD_EIO,
+  NBD_ENOSPC,
+  NBD_EPERM,
+  NBD_ESHUTDOWN,
   NBD_FLAG_C_FIXED_NEWSTYLE,
   NBD_FLAG_C_NO_ZEROES,
   NBD_GREETING_BYTES,
@@ -36,6 +41,16 @@ export function parseAddress(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(':');
   return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(address.slice(at + 1)) };
 }
+
+/** What an NBD server's errno means on a Tandem array (NBD's own errno numbers). */
+const NBD_ERRNO_MEANING: Record<number, string> = {
+  [NBD_EPERM]: ' (EPERM: the volume is read-only here, e.g. a replica or a demoted pod)',
+  [NBD_EIO]: ' (EIO: the array failed the request; see its log)',
+  [NBD_EINVAL]: ' (EINVAL: request outside the volume or misaligned)',
+  [NBD_ENOSPC]: ' (ENOSPC: the array is out of space)',
+  [NBD_ESHUTDOWN]:
+    ' (ESHUTDOWN: the volume is offline on this array: its pod lost the peer and the mediator chose the other array, or the volume was destroyed)',
+};
 
 export class NbdClient {
   private buffer: Buffer = Buffer.alloc(0);
@@ -138,7 +153,7 @@ export class NbdClient {
       if (!pending) continue;
       this.pending.delete(cookie);
       clearTimeout(pending.timer);
-      if (errno !== 0) pending.reject(new Error(`NBD errno ${errno}`));
+      if (errno !== 0) pending.reject(new Error(`NBD errno ${errno}${NBD_ERRNO_MEANING[errno] ?? ''}`));
       else pending.resolve(data);
     }
   }

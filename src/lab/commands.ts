@@ -33,7 +33,7 @@ function describeCrash(name: string, exit: ExitRecord, controlUrl: string): stri
   return `tandem lab: ${name} exited unexpectedly (${how}); it stays down: ${restart}`;
 }
 
-async function up(options: { dir: string; basePort?: number }): Promise<void> {
+async function up(options: { dir: string; basePort?: number; json?: boolean }): Promise<void> {
   const paths = labPaths(options.dir);
   let controlUrl = '';
   const supervisor = await Supervisor.prepare(paths, options.basePort, (name, exit) =>
@@ -55,10 +55,14 @@ async function up(options: { dir: string; basePort?: number }): Promise<void> {
   process.on('SIGTERM', onSignal);
   console.error(`tandem lab: starting in ${paths.dir} (logs in ${paths.logs}/)`);
   const lab = await supervisor.up();
-  process.stdout.write(upText(lab));
+  process.stdout.write(options.json ? `${JSON.stringify({ ready: true, lab })}\n` : upText(lab));
   await supervisor.stopped;
   console.error('tandem lab: stopped');
   process.exit(0);
+}
+
+function printOutcome(message: string, json: boolean | undefined): void {
+  console.log(json ? JSON.stringify({ done: true, message }) : `tandem: ${message}`);
 }
 
 export function registerLabCommands(program: Command): void {
@@ -74,6 +78,7 @@ export function registerLabCommands(program: Command): void {
       `use ports PORT..PORT+${BASE_PORT_SPAN - 1} instead of the defaults (first start only; kept after)`,
       parseBasePort,
     )
+    .option('--json', 'once up, print {"ready": true, "lab": <lab.json>} on one line instead of the summary')
     .addHelpText(
       'after',
       `
@@ -85,15 +90,16 @@ Default ports: control API ${DEFAULT_PORTS.control}, mediator ${DEFAULT_PORTS.me
 arrays REST 8443/9443/10443, NBD 10809-10811, replication 8444/9444/10444.
 Every daemon logs JSON lines to DIR/logs/<name>.log; DIR/lab.json says what runs where (no secrets).
 The control API (GET /lab; POST /lab/arrays/NAME/kill|stop|start, /lab/links/FROM/TO/cut|restore,
-/lab/mediator/stop|start, /lab/down) serves drills; the console will be at <control URL>/console.`,
+/lab/mediator/stop|start, /lab/down) serves drills; the web console is at <control URL>/console.`,
     )
     .action(up);
   lab
     .command('down')
     .description('stop the lab running from DIR (in order) and wait until everything has exited')
     .option('--dir <dir>', DIR_HELP, LAB_DIR_DEFAULT)
-    .action(async (options: { dir: string }) =>
-      console.log(`tandem: ${await labDown(labPaths(options.dir))}`),
+    .option('--json', 'print {"done": true, "message": ...} instead of the message')
+    .action(async (options: { dir: string; json?: boolean }) =>
+      printOutcome(await labDown(labPaths(options.dir)), options.json),
     );
   lab
     .command('status')
@@ -109,7 +115,8 @@ The control API (GET /lab; POST /lab/arrays/NAME/kill|stop|start, /lab/links/FRO
     .command('reset')
     .description('delete the lab state directory (refused while anything of the lab runs)')
     .option('--dir <dir>', DIR_HELP, LAB_DIR_DEFAULT)
-    .action(async (options: { dir: string }) =>
-      console.log(`tandem: ${await labReset(labPaths(options.dir))}`),
+    .option('--json', 'print {"done": true, "message": ...} instead of the message')
+    .action(async (options: { dir: string; json?: boolean }) =>
+      printOutcome(await labReset(labPaths(options.dir)), options.json),
     );
 }

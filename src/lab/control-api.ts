@@ -3,10 +3,10 @@
 // the lab. It has no authentication (it is a loopback lab tool), but it refuses cross-origin
 // browser requests, so a web page cannot fire a drill through a visitor's browser.
 
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { consoleRoutes } from '../console/index.js';
-import { CONSOLE_PATH, type LabDescriptor } from './descriptor.js';
+import type { LabDescriptor } from './descriptor.js';
 
 export type ArrayAction = 'kill' | 'start' | 'stop';
 export type LinkAction = 'cut' | 'restore';

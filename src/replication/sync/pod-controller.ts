@@ -35,7 +35,15 @@ import {
   PodMachine,
   type PodMessage,
 } from './pod-machine.js';
-import { applyData, applyHashes, PodResyncRequest, podMeta, sendBlocks } from './pod-resync.js';
+import {
+  applyData,
+  applyHashes,
+  PodResyncRequest,
+  podMeta,
+  progressRatio,
+  type ResyncProgress,
+  sendBlocks,
+} from './pod-resync.js';
 import { SnapshotStaging, sendSnapshotsTakenAlone } from './pod-snapshot-sync.js';
 
 export interface MediatorPort {
@@ -353,14 +361,16 @@ export class PodController {
   /** Leader, after a rejoin without resync: sends its copy of recently mirrored blocks again. */
   private async reconcile(): Promise<void> {
     this.reconciling = true;
+    this.progress = { doneBlocks: 0, totalBlocks: 0 };
     try {
-      await this.reconcileBlocks();
+      await this.reconcileBlocks(this.progress);
     } finally {
       this.reconciling = false;
+      this.progress = null;
     }
   }
 
-  private async reconcileBlocks(): Promise<void> {
+  private async reconcileBlocks(progress: ResyncProgress): Promise<void> {
     const blocks = [...this.activity.entries(), ...this.peerActivity];
     this.peerActivity = [];
     const full = this.peerNeedsFull;
@@ -379,14 +389,28 @@ export class PodController {
         for (let block = 0; block < Math.ceil(volume.provisionedBytes / BLOCK_BYTES); block++)
           add(volume.id, block);
     }
+    for (const set of byVolume.values()) progress.totalBlocks += set.size;
     try {
       for (const [volumeId, set] of byVolume) {
         const volume = this.array.state.volumes.get(volumeId);
         if (!volume) continue;
-        for (const block of [...set].sort((x, y) => x - y)) {
+        // Runs of adjacent blocks go as one mirrored write each: read and issued in one
+        // synchronous step, so no host write can fall between the read and its place in the order.
+        const sorted = [...set].sort((x, y) => x - y);
+        for (let i = 0; i < sorted.length; ) {
           if (this.io !== 'mirror') return;
-          const current = this.array.engine.read(volume.headLayerId, block * BLOCK_BYTES, BLOCK_BYTES);
-          await this.leaderWrite(volume, block * BLOCK_BYTES, current);
+          let end = i + 1;
+          while (end < sorted.length && end - i < POD_COPY_RUN_BLOCKS && sorted[end] === sorted[end - 1]! + 1)
+            end++;
+          const first = sorted[i]!;
+          const current = this.array.engine.read(
+            volume.headLayerId,
+            first * BLOCK_BYTES,
+            (end - i) * BLOCK_BYTES,
+          );
+          await this.leaderWrite(volume, first * BLOCK_BYTES, current);
+          progress.doneBlocks += end - i;
+          i = end;
         }
       }
     } catch (error) {
@@ -625,6 +649,8 @@ export class PodController {
     this.resyncing = true;
     let inRound = new Map<string, number[]>();
     let roundWasFull = false;
+    const progress: ResyncProgress = { doneBlocks: 0, totalBlocks: 0 };
+    this.progress = progress;
     try {
       const link = this.link;
       if (!link) return;
@@ -672,6 +698,7 @@ export class PodController {
             this.wholeVolumes.clear();
           }
           const backlog = [...work.values()].reduce((n, blocks) => n + blocks.length, 0);
+          progress.totalBlocks += backlog;
           if (backlog === 0) {
             // Done only when no write served alone is still on its way to disk: its blocks are
             // remembered already, so wait for them and copy them in one more round.
@@ -708,12 +735,30 @@ export class PodController {
       this.logger.warn({ pod: this.pod.name, err: (error as Error).message }, 'pod resync interrupted');
     } finally {
       this.resyncing = false;
+      this.progress = null;
     }
   }
 
   private async copyBlocks(link: ReplicationLink, volumeId: string, blocks: number[]): Promise<void> {
     const volume = this.array.state.volumes.get(volumeId);
-    if (volume) this.resyncBytes += await sendBlocks(this.array, link, this.pod.id, volume, blocks);
+    const progress = this.progress ?? undefined;
+    if (volume)
+      this.resyncBytes += await sendBlocks(this.array, link, this.pod.id, volume, blocks, null, progress);
+    else if (progress) progress.doneBlocks += blocks.length;
+  }
+
+  /**
+   * The resync, baseline or rejoin reconcile this array is sending now (null when none); the
+   * receiving array learns the ratio with every batch (`peerProgress`).
+   */
+  progress: ResyncProgress | null = null;
+  /** The ratio the sending array reported with its last batch, while this array is resync target. */
+  peerProgress: number | null = null;
+
+  /** 0..1 of the copy this array sends or receives; null when neither is under way. */
+  progressRatio(): number | null {
+    if (this.progress) return progressRatio(this.progress);
+    return this.machine.state.phase === 'resync-target' ? this.peerProgress : null;
   }
 
   /** Bytes of block data this array sent in resyncs (for tests and metrics). */
@@ -730,7 +775,9 @@ export class PodController {
     volumeId: string,
     blocks: Array<[number, string | null]>,
     snapshotId?: string,
+    progress?: number,
   ): Promise<{ need: number[] }> {
+    if (typeof progress === 'number' && progress >= 0 && progress <= 1) this.peerProgress = progress;
     return applyHashes(this.array, this.blockTarget(volumeId, snapshotId), blocks);
   }
 

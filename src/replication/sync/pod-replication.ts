@@ -187,7 +187,11 @@ export class PodReplication implements PodIo {
       status: a.id === this.array.state.identity.id ? selfStatus : peerStatus,
       mediatorStatus: controller.mediatorReachable ? 'online' : 'unreachable',
       preElected: a.id === this.array.state.identity.id ? state.preElected : false,
-      progress: null,
+      // Purity reports progress on the member being brought up to date.
+      progress:
+        (a.id === this.array.state.identity.id ? selfStatus : peerStatus) === 'resyncing'
+          ? controller.progressRatio()
+          : null,
     }));
   }
 
@@ -299,8 +303,11 @@ export class PodReplication implements PodIo {
         volumeId: string;
         snapshotId?: string;
         blocks: Array<[number, string | null]>;
+        progress?: number;
       };
-      return { header: await controllerFor(h.podId).onResyncHashes(h.volumeId, h.blocks, h.snapshotId) };
+      return {
+        header: await controllerFor(h.podId).onResyncHashes(h.volumeId, h.blocks, h.snapshotId, h.progress),
+      };
     });
     link.handle(PodRequest.resyncData, async (header, payload) => {
       const h = header as {

@@ -17,6 +17,20 @@ export const PodResyncRequest = {
   snapshotCommit: 'pod-snap-commit',
 } as const;
 
+/**
+ * How far a resync (or baseline, or rejoin reconcile) is, in blocks: `totalBlocks` grows by each
+ * round's backlog, so the ratio can step back when writes made alone keep coming.
+ */
+export interface ResyncProgress {
+  doneBlocks: number;
+  totalBlocks: number;
+}
+
+export function progressRatio(progress: ResyncProgress): number {
+  if (progress.totalBlocks === 0) return 0;
+  return Math.min(1, progress.doneBlocks / progress.totalBlocks);
+}
+
 /** Something blocks are written into: a volume's head, or a snapshot being rebuilt on the peer. */
 export interface BlockTarget {
   headLayerId: number;
@@ -33,6 +47,7 @@ export async function sendBlocks(
   volume: VolumeRecord,
   blocks: number[],
   from: { layerId: number; snapshotId: string } | null = null,
+  progress?: ResyncProgress,
 ): Promise<number> {
   let sentBytes = 0;
   const layerId = from?.layerId ?? volume.headLayerId;
@@ -47,8 +62,11 @@ export async function sendBlocks(
         hash === undefined ? '?' : hash === null ? null : Buffer.from(hash, 'latin1').toString('hex'),
       ];
     });
-    const answer = await link.request(PodResyncRequest.hashes, { ...address, blocks: hashes });
+    // The receiver learns how far the copy is, so both arrays report the same progress.
+    const ratio = progress ? { progress: progressRatio(progress) } : {};
+    const answer = await link.request(PodResyncRequest.hashes, { ...address, ...ratio, blocks: hashes });
     const need = (answer.header as { need: number[] }).need;
+    if (progress) progress.doneBlocks += batch.length;
     if (need.length === 0) continue;
     const { blocks: described, payload } = encodeBlockBatch(need, (blockIndex) =>
       array.engine.read(layerId, blockIndex * BLOCK_BYTES, BLOCK_BYTES),
