@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino, { type Logger } from 'pino';
 import { StorageArray } from './array.js';
+import { createScsiDeviceServer } from './iscsi/scsi/device-server.js';
+import { type IscsiServer, startIscsiServer } from './iscsi/server.js';
 import { type NbdServer, startNbdServer } from './nbd/server.js';
+import { ArrayIscsiAccess } from './objects/iscsi-access.js';
 import { type RestServer, startRestServer } from './rest/server.js';
 
 export interface ArrayDaemonOptions {
@@ -17,6 +20,7 @@ export interface ArrayDaemonOptions {
   dataDir: string;
   rest: { host: string; port: number };
   nbd: { host: string; port: number } | null;
+  iscsi?: { host: string; port: number } | null;
   tlsCertPath?: string;
   tlsKeyPath?: string;
   logger?: Logger;
@@ -26,6 +30,7 @@ export interface RunningArray {
   array: StorageArray;
   rest: RestServer;
   nbd: NbdServer | null;
+  iscsi: IscsiServer | null;
   apiTokenPath: string;
   stop(): Promise<void>;
 }
@@ -129,6 +134,16 @@ export async function startArrayDaemon(options: ArrayDaemonOptions): Promise<Run
   const nbd = options.nbd
     ? await startNbdServer({ host: options.nbd.host, port: options.nbd.port, catalog: array.exports, logger })
     : null;
+  const iscsiAccess = new ArrayIscsiAccess(array.state, array.exports);
+  const iscsi = options.iscsi
+    ? await startIscsiServer({
+        host: options.iscsi.host,
+        port: options.iscsi.port,
+        catalog: iscsiAccess,
+        scsi: createScsiDeviceServer(),
+        logger,
+      })
+    : null;
   const rest = await startRestServer({
     array,
     host: options.rest.host,
@@ -139,6 +154,9 @@ export async function startArrayDaemon(options: ArrayDaemonOptions): Promise<Run
     system: {
       capacityBytes: () => capacityBytes,
       nbdAddress: nbd ? `${nbd.address.host}:${nbd.address.port}` : null,
+      iscsi: iscsi
+        ? { portal: `${iscsi.address.host}:${iscsi.address.port}`, targetName: iscsiAccess.targetName }
+        : null,
     },
   });
   logger.info(
@@ -146,6 +164,7 @@ export async function startArrayDaemon(options: ArrayDaemonOptions): Promise<Run
       array: array.name,
       rest: `https://${rest.address.host}:${rest.address.port}`,
       nbd: nbd ? `nbd://${nbd.address.host}:${nbd.address.port}` : null,
+      iscsi: iscsi ? `iscsi://${iscsi.address.host}:${iscsi.address.port}/${iscsiAccess.targetName}` : null,
       apiTokenFile: apiToken.path,
     },
     apiToken.created ? 'array initialised and started' : 'array started',
@@ -155,11 +174,12 @@ export async function startArrayDaemon(options: ArrayDaemonOptions): Promise<Run
     stopping ??= (async () => {
       await rest.close();
       await nbd?.close();
+      await iscsi?.close();
       await array.close();
       await releaseDataDir();
       logger.info({ array: array.name }, 'array stopped');
     })();
     return stopping;
   };
-  return { array, rest, nbd, apiTokenPath: apiToken.path, stop };
+  return { array, rest, nbd, iscsi, apiTokenPath: apiToken.path, stop };
 }

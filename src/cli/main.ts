@@ -43,6 +43,12 @@ array
   .option('--nbd <host:port>', 'NBD listen address', '127.0.0.1:10809')
   .option('--no-nbd', 'do not serve NBD')
   .option(
+    '--iscsi <host:port>',
+    'iSCSI portal (the array is one target; port 0: any free port)',
+    '127.0.0.1:3260',
+  )
+  .option('--no-iscsi', 'do not serve iSCSI')
+  .option(
     '--replication <host:port>',
     'replication port: where connected arrays reach this one (port 0: any free port)',
     '127.0.0.1:8444',
@@ -72,6 +78,7 @@ Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal 
       dataDir: string;
       rest: string;
       nbd: string | false;
+      iscsi: string | false;
       replication: string;
       tlsCert?: string;
       tlsKey?: string;
@@ -91,6 +98,7 @@ Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal 
         dataDir: options.dataDir,
         rest: parseHostPort(options.rest, '--rest'),
         nbd: options.nbd === false ? null : parseHostPort(options.nbd, '--nbd'),
+        iscsi: options.iscsi === false ? null : parseHostPort(options.iscsi, '--iscsi'),
         ...(options.tlsCert ? { tlsCertPath: options.tlsCert } : {}),
         ...(options.tlsKey ? { tlsKeyPath: options.tlsKey } : {}),
       });
@@ -107,6 +115,7 @@ Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal 
           id: running.array.state.identity.id,
           rest: `https://${hostPort(running.rest.address)}`,
           nbd: running.nbd ? hostPort(running.nbd.address) : null,
+          iscsi: running.iscsi ? hostPort(running.iscsi.address) : null,
           replication: replication.address,
           apiTokenFile: running.apiTokenPath,
         });

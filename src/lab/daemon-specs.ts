@@ -27,6 +27,8 @@ export function arraySpec(name: ArrayName, paths: LabPaths, ports: LabPorts): Da
       hostPort(p.nbd),
       '--replication',
       hostPort(p.replication),
+      '--iscsi',
+      hostPort(p.iscsi),
       // Pods with Purity's default mediator (the driver's cinder-pod) are mediated by the lab's.
       '--mediator',
       `http://${hostPort(ports.mediator)}`,

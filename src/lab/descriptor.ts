@@ -43,6 +43,8 @@ export interface ArrayEntry extends DaemonStatus {
   role: ArrayRole;
   restUrl: string;
   nbd: string;
+  /** host:port of the array's iSCSI portal (iscsi-ls iscsi://PORTAL lists its target). */
+  iscsi: string;
   replication: string;
   /** Peer name -> the proxy address the replication traffic with that peer goes through. */
   replicationVia: Record<string, string>;
@@ -109,6 +111,7 @@ function arrayEntry(name: ArrayName, role: ArrayRole, ports: LabPorts, paths: La
     role,
     restUrl,
     nbd: hostPort(p.nbd),
+    iscsi: hostPort(p.iscsi),
     replication: hostPort(p.replication),
     replicationVia,
     metricsUrl: `${restUrl}${METRICS_PATH}`,

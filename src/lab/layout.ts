@@ -48,6 +48,7 @@ export interface ArrayPorts {
   rest: number;
   nbd: number;
   replication: number;
+  iscsi: number;
 }
 
 export interface LabPorts {
@@ -65,22 +66,27 @@ export const DEFAULT_PORTS: LabPorts = {
   mediator: 8555,
   cinder: 8776,
   arrays: {
-    'site-a': { rest: 8443, nbd: 10809, replication: 8444 },
-    'site-b': { rest: 9443, nbd: 10810, replication: 9444 },
-    'site-c': { rest: 10443, nbd: 10811, replication: 10444 },
+    'site-a': { rest: 8443, nbd: 10809, replication: 8444, iscsi: 3260 },
+    'site-b': { rest: 9443, nbd: 10810, replication: 9444, iscsi: 3261 },
+    'site-c': { rest: 10443, nbd: 10811, replication: 10444, iscsi: 3262 },
   },
   proxies: [8701, 8702, 8703],
 };
 
 const FIXED_PORT_COUNT = 3; // control, mediator, cinder
 const PORTS_PER_ARRAY = 3; // REST, NBD, replication
+/** Ports before the iSCSI ones, which came later and so follow everything else. */
+const PRE_ISCSI_SPAN = FIXED_PORT_COUNT + LAB_LINKS.length + PORTS_PER_ARRAY * LAB_ARRAYS.length;
 /** How many consecutive ports --base-port N takes: N .. N + BASE_PORT_SPAN - 1. */
-export const BASE_PORT_SPAN = FIXED_PORT_COUNT + LAB_LINKS.length + PORTS_PER_ARRAY * LAB_ARRAYS.length;
+export const BASE_PORT_SPAN = PRE_ISCSI_SPAN + LAB_ARRAYS.length;
 /** Below 1024 needs root; the lab runs unprivileged. */
 export const BASE_PORT_MIN = 1024;
 export const BASE_PORT_MAX = 65535 - BASE_PORT_SPAN + 1;
 
-/** --base-port N: control N, mediator N+1, cinder N+2, the proxies, then REST/NBD/replication per array. */
+/**
+ * --base-port N: control N, mediator N+1, cinder N+2, the proxies, then REST/NBD/replication per
+ * array, then iSCSI per array.
+ */
 export function portsFromBase(base: number): LabPorts {
   if (!Number.isInteger(base) || base < BASE_PORT_MIN || base > BASE_PORT_MAX)
     throw new Error(`--base-port must be a whole number from ${BASE_PORT_MIN} to ${BASE_PORT_MAX}`);
@@ -88,7 +94,7 @@ export function portsFromBase(base: number): LabPorts {
   const arrayBase = proxyBase + LAB_LINKS.length;
   const arrayPorts = (index: number): ArrayPorts => {
     const first = arrayBase + index * PORTS_PER_ARRAY;
-    return { rest: first, nbd: first + 1, replication: first + 2 };
+    return { rest: first, nbd: first + 1, replication: first + 2, iscsi: base + PRE_ISCSI_SPAN + index };
   };
   return {
     control: base,
@@ -114,12 +120,25 @@ export function describePorts(ports: LabPorts): Array<{ port: number; purpose: s
       { port: p.rest, purpose: `${name} REST` },
       { port: p.nbd, purpose: `${name} NBD` },
       { port: p.replication, purpose: `${name} replication` },
+      { port: p.iscsi, purpose: `${name} iSCSI` },
     );
   }
   return list;
 }
 
 export const hostPort = (port: number) => `${LAB_HOST}:${port}`;
+
+/**
+ * A layout.json written before the arrays served iSCSI has no iSCSI ports: they are the ones a
+ * new layout would have (after the rest of the range, or the defaults), so both agree.
+ */
+export function withIscsiPorts(ports: LabPorts, basePort: number | null): LabPorts {
+  const fresh = basePort === null ? DEFAULT_PORTS : portsFromBase(basePort);
+  const arrays = { ...ports.arrays };
+  for (const { name } of LAB_ARRAYS)
+    if (arrays[name].iscsi === undefined) arrays[name] = { ...arrays[name], iscsi: fresh.arrays[name].iscsi };
+  return { ...ports, arrays };
+}
 
 export interface LabPaths {
   dir: string;

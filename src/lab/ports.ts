@@ -13,6 +13,7 @@ import {
   type LabPaths,
   type LabPorts,
   portsFromBase,
+  withIscsiPorts,
 } from './layout.js';
 
 export const LAYOUT_VERSION = 1;
@@ -52,8 +53,11 @@ export async function claimLabPorts(paths: LabPaths, basePort: number | undefine
         `the lab in ${paths.dir} was made with ${stored.basePort === null ? 'the default ports' : `--base-port ${stored.basePort}`}; ` +
           `start it the same way, or wipe it first (tandem lab reset --dir ${paths.dir})`,
       );
-    await checkPortsFree(stored.ports, paths.dir, true);
-    return stored.ports;
+    const ports = withIscsiPorts(stored.ports, stored.basePort);
+    await checkPortsFree(ports, paths.dir, true);
+    if (JSON.stringify(ports) !== JSON.stringify(stored.ports))
+      await writeFile(paths.layout, `${JSON.stringify({ ...stored, ports }, null, 2)}\n`);
+    return ports;
   }
   const ports = basePort === undefined ? DEFAULT_PORTS : portsFromBase(basePort);
   await checkPortsFree(ports, paths.dir, false);

@@ -44,11 +44,21 @@ function arrayTable(lab: LabDescriptor, withState: boolean): string[] {
     a.role,
     a.restUrl,
     a.nbd,
+    a.iscsi ?? '-',
     a.replication,
     a.metricsUrl,
     ...(withState ? [stateText(a)] : []),
   ]);
-  const header = ['array', 'role', 'REST', 'NBD', 'replication', 'metrics', ...(withState ? ['state'] : [])];
+  const header = [
+    'array',
+    'role',
+    'REST',
+    'NBD',
+    'iSCSI',
+    'replication',
+    'metrics',
+    ...(withState ? ['state'] : []),
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)) + 2);
   return [header, ...rows].map((r) => `  ${r.map((cell, i) => pad(cell, widths[i]!)).join('')}`.trimEnd());
 }

@@ -28,6 +28,7 @@ export interface ArrayProcess {
   restPort: number;
   nbdPort: number;
   replicationPort: number;
+  iscsiPort: number;
   child: ChildProcess;
   output: () => string;
   apiToken(): Promise<string>;
@@ -50,12 +51,14 @@ export async function startArrayProcess(options: {
   restPort?: number;
   nbdPort?: number;
   replicationPort?: number;
+  iscsiPort?: number;
   /** More `tandem array start` options, e.g. ['--mediator', url]. */
   extraArgs?: string[];
 }): Promise<ArrayProcess> {
   const restPort = options.restPort ?? (await freePort());
   const nbdPort = options.nbdPort ?? (await freePort());
   const replicationPort = options.replicationPort ?? (await freePort());
+  const iscsiPort = options.iscsiPort ?? (await freePort());
   const child = spawn(
     process.execPath,
     [
@@ -72,6 +75,8 @@ export async function startArrayProcess(options: {
       `127.0.0.1:${nbdPort}`,
       '--replication',
       `127.0.0.1:${replicationPort}`,
+      '--iscsi',
+      `127.0.0.1:${iscsiPort}`,
       ...(options.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -95,6 +100,7 @@ export async function startArrayProcess(options: {
     restPort,
     nbdPort,
     replicationPort,
+    iscsiPort,
     child,
     output: () => output,
     apiToken: async () => (await readFile(join(options.dataDir, 'api-token'), 'utf8')).trim(),
@@ -113,6 +119,7 @@ export async function startArrayProcess(options: {
         restPort,
         nbdPort,
         replicationPort,
+        iscsiPort,
         ...(options.extraArgs ? { extraArgs: options.extraArgs } : {}),
       }),
   };

@@ -4,10 +4,12 @@
 // names, pods, protection groups, bytes read back over NBD, failover and failback.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { inspect, isDeepStrictEqual } from 'node:util';
+import { isDeepStrictEqual } from 'node:util';
 import {
   createFlashArrayDriver,
   DriverNotImplemented,
@@ -15,7 +17,6 @@ import {
   InvalidQoSSpecs,
   InvalidReplicationTarget,
   ManageExistingInvalidReference,
-  PureDriverException,
 } from '../../src/cinder/driver/index.js';
 import type { VolumeRecord } from '../../src/cinder/model.js';
 import {
@@ -310,21 +311,94 @@ scenario(
   },
 );
 
-scenario('attach over iSCSI: the arrays have no iSCSI target yet, so the driver says so', async () => {
-  const iscsi = await newDriver([], {}, 'cinder.volume.drivers.pure.PureISCSIDriver');
-  await iscsi.doSetup(null);
-  const volume = await created(plain, 1, iscsi);
-  const token = await a.apiToken();
-  await assert.rejects(iscsi.initializeConnection(volume, connector), (e) => {
-    assert.ok(e instanceof PureDriverException);
-    assert.equal(e.message, 'Pure Storage Cinder driver failure: No iSCSI-enabled ports on target array.');
-    assert.ok(!inspect(e).includes(token));
-    return true;
+/** qemu-img through the iSCSI connection info a driver returned, as os-brick would log in. */
+function qemuImg(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('qemu-img', args, { timeout: 60_000 }, (error, _stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stderr }),
+    );
   });
-  await iscsi.terminateConnection(volume, connector);
-  assert.equal(ok(await ra.call('GET', '/hosts')).items.length, 0);
-  await iscsi.close();
-});
+}
+
+interface IscsiData {
+  target_portals: string[];
+  target_iqns: string[];
+  target_luns: number[];
+  wwn: string;
+  auth_method?: string;
+  auth_username?: string;
+  auth_password?: string;
+}
+
+function iscsiOpts(data: IscsiData, credentials = true): string {
+  const chap =
+    credentials && data.auth_method === 'CHAP'
+      ? `,user=${data.auth_username},password=${data.auth_password}`
+      : '';
+  return `driver=iscsi,transport=tcp,portal=${data.target_portals[0]},target=${data.target_iqns[0]},lun=${data.target_luns[0]},initiator-name=${connector.initiator}${chap}`;
+}
+
+scenario(
+  'attach over iSCSI: the portal, IQN, LUN and wwn the array serves, data through them with qemu-img, CHAP with use_chap_auth',
+  async () => {
+    const iscsi = await newDriver([], {}, 'cinder.volume.drivers.pure.PureISCSIDriver');
+    await iscsi.doSetup(null);
+    const volume = await created(plain, 1, iscsi);
+    const info = await iscsi.initializeConnection(volume, connector);
+    assert.equal(info.driverVolumeType, 'iscsi');
+    const data = info.data as unknown as IscsiData;
+    const port = ok(await ra.call('GET', '/ports')).items.find((p) => p.iqn);
+    const connection = ok(await ra.call('GET', `/connections?volume_names=${volume.providerId}`)).items[0];
+    const onArray = ok(await ra.call('GET', `/volumes?names=${volume.providerId}`)).items[0];
+    assert.deepEqual(data.target_portals, [`127.0.0.1:${a.iscsiPort}`]);
+    assert.deepEqual(data.target_iqns, [port.iqn]);
+    assert.deepEqual(data.target_luns, [connection.lun]);
+    assert.equal(data.wwn, `3624a9370${String(onArray.serial).toLowerCase()}`);
+    assert.equal(data.auth_method, undefined);
+
+    const written = join(work.path, 'iscsi-in.raw');
+    const back = join(work.path, 'iscsi-back.raw');
+    const bytes = randomBytes(1024 * 1024);
+    await writeFile(written, bytes);
+    const write = await qemuImg([
+      'convert',
+      '-n',
+      '-f',
+      'raw',
+      written,
+      '--target-image-opts',
+      iscsiOpts(data),
+    ]);
+    assert.equal(write.code, 0, write.stderr);
+    const read = await qemuImg(['convert', '--image-opts', iscsiOpts(data), '-O', 'raw', back]);
+    assert.equal(read.code, 0, read.stderr);
+    assert.ok((await readFile(back)).subarray(0, bytes.length).equals(bytes), 'the bytes read back');
+    await iscsi.terminateConnection(volume, connector);
+    const gone = await qemuImg(['info', '--image-opts', iscsiOpts(data)]);
+    assert.notEqual(gone.code, 0, 'after terminate_connection the initiator no longer sees the LUN');
+    await iscsi.close();
+
+    const chapDriver = await newDriver(
+      [],
+      { use_chap_auth: 'True' },
+      'cinder.volume.drivers.pure.PureISCSIDriver',
+    );
+    await chapDriver.doSetup(null);
+    const withChap = (await chapDriver.initializeConnection(volume, connector)).data as unknown as IscsiData;
+    assert.equal(withChap.auth_method, 'CHAP');
+    assert.equal(withChap.auth_username, connector.host);
+    assert.ok(withChap.auth_password && withChap.auth_password.length >= 12);
+    const refused = await qemuImg(['info', '--image-opts', iscsiOpts(withChap, false)]);
+    assert.notEqual(refused.code, 0, 'without the CHAP secret the login is refused');
+    const allowed = await qemuImg(['convert', '--image-opts', iscsiOpts(withChap), '-O', 'raw', back]);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.ok((await readFile(back)).subarray(0, bytes.length).equals(bytes));
+    assert.ok(!logLines.join('\n').includes(withChap.auth_password!), 'the CHAP secret is not logged');
+    await chapDriver.terminateConnection(volume, connector);
+    assert.equal(ok(await ra.call('GET', '/hosts')).items.length, 0);
+    await chapDriver.close();
+  },
+);
 
 scenario(
   'delete: destroyed (recoverable) by default, eradicated with pure_eradicate_on_delete; twice is fine',

@@ -202,7 +202,11 @@ test('pod stretch follows the baseline to site-b; pod wait follows a resync afte
           arrays: Array<{ name: string; status: string }>;
         }>;
         const pod = pods.find((p) => p.name === 'cli-pod');
-        if (pod?.arrays.find((a) => a.name === name)?.status === 'online') winner = name;
+        // Decided: this array serves alone (itself online, the other offline in its view); right
+        // after the cut, before the arrays notice, both still say online.
+        const self = pod?.arrays.find((a) => a.name === name)?.status;
+        const other = pod?.arrays.find((a) => a.name !== name)?.status;
+        if (self === 'online' && other === 'offline') winner = name;
       }
       return winner !== '';
     },
@@ -352,6 +356,8 @@ test('daemons with --json print one {"ready": true, ...} line with their address
     '--nbd',
     '127.0.0.1:0',
     '--replication',
+    '127.0.0.1:0',
+    '--iscsi',
     '127.0.0.1:0',
   ]);
   assert.equal(array.array, 'json-array');

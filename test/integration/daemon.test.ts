@@ -30,6 +30,8 @@ test('daemon: a second daemon on the same data directory is refused; after kill 
       `127.0.0.1:${await freePort()}`,
       '--nbd',
       `127.0.0.1:${await freePort()}`,
+      '--iscsi',
+      `127.0.0.1:${await freePort()}`,
     ]);
     assert.notEqual(second.code, 0);
     assert.match(second.stderr, /another array daemon \(pid \d+\) is using/);

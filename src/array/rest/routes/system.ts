@@ -12,6 +12,8 @@ export interface SystemInfo {
   /** Where hosts reach this array's services (host:port). */
   restAddress: string;
   nbdAddress: string | null;
+  /** The iSCSI portal (host:port) and the array's target IQN, when the array serves iSCSI. */
+  iscsi: { portal: string; targetName: string } | null;
 }
 
 /** names= selects (case-insensitively, as Purity's port and interface names are), then the rest. */
@@ -65,15 +67,34 @@ export function systemRoutes(app: FastifyInstance, array: StorageArray, info: Sy
   app.get('/ports', async (request) => {
     // NBD is not a Purity port type: the NBD portal is reported with no iqn/wwn/nqn so that
     // clients looking for iSCSI, FC or NVMe targets do not pick it up.
-    const ports = info.nbdAddress
-      ? [{ name: 'CT0.ETH4', iqn: null, nqn: null, wwn: null, portal: info.nbdAddress, failover: null }]
-      : [];
+    const ports: Record<string, unknown>[] = [];
+    // The iSCSI port is what Cinder's PureISCSIDriver looks for: a port with an iqn and a portal.
+    if (info.iscsi)
+      ports.push({
+        name: 'CT0.ETH2',
+        iqn: info.iscsi.targetName,
+        nqn: null,
+        wwn: null,
+        portal: info.iscsi.portal,
+        failover: null,
+      });
+    if (info.nbdAddress)
+      ports.push({
+        name: 'CT0.ETH4',
+        iqn: null,
+        nqn: null,
+        wwn: null,
+        portal: info.nbdAddress,
+        failover: null,
+      });
     return list(ports, request);
   });
 
   app.get('/network-interfaces', async (request) => {
     const rest = splitAddress(info.restAddress);
     const interfaces: Record<string, unknown>[] = [networkInterface('ct0.eth0', rest.host, ['management'])];
+    if (info.iscsi)
+      interfaces.push(networkInterface('ct0.eth2', splitAddress(info.iscsi.portal).host, ['iscsi']));
     if (info.nbdAddress)
       interfaces.push(networkInterface('ct0.eth4', splitAddress(info.nbdAddress).host, ['nbd']));
     return list(interfaces, request);

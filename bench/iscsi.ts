@@ -1,0 +1,192 @@
+// npm run bench:iscsi -- `qemu-img bench` over iscsi:// against a Tandem volume and, in the same
+// run, against Debian's tgt (user-space target, tgtd) serving a raw file, plus Tandem's own NBD
+// path for the same volume. 4 KiB scattered (qemu-img bench has no random mode: a stride of a
+// large prime number of blocks spreads the requests over the whole 1 GiB) and 1 MiB sequential,
+// read and write. Needs root for tgtd (apt-get install tgt). Prints JSON and a table with ratios.
+// Not a test: numbers vary with the machine; docs/benchmarks.md records measured runs.
+
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, makeTempDir, restSession, startArrayProcess } from '../test/helpers/array-process.js';
+
+const exec = promisify(execFile);
+const SIZE_BYTES = 1 << 30;
+const INITIATOR = 'iqn.2026-11.bench.tandem:qemu-img';
+const TGT_IQN = 'iqn.2026-11.bench.tandem:tgt';
+/** Requests per run: enough for a few seconds each at this machine's rates. */
+const COUNT_SMALL = Number(process.env.BENCH_COUNT_SMALL ?? 100_000);
+const COUNT_LARGE = Number(process.env.BENCH_COUNT_LARGE ?? 2_000);
+
+interface Workload {
+  name: string;
+  bufferBytes: number;
+  stepBytes: number;
+  depth: number;
+  write: boolean;
+  count: number;
+}
+
+/** 4 KiB x 1021 (a prime): consecutive requests land ~4 MiB apart and wrap over the whole LU. */
+const SCATTER_STEP = 4096 * 1021;
+
+const WORKLOADS: Workload[] = [
+  {
+    name: '4k scattered write QD32',
+    bufferBytes: 4096,
+    stepBytes: SCATTER_STEP,
+    depth: 32,
+    write: true,
+    count: COUNT_SMALL,
+  },
+  {
+    name: '4k scattered read QD32',
+    bufferBytes: 4096,
+    stepBytes: SCATTER_STEP,
+    depth: 32,
+    write: false,
+    count: COUNT_SMALL,
+  },
+  {
+    name: '1M seq write QD8',
+    bufferBytes: 1 << 20,
+    stepBytes: 1 << 20,
+    depth: 8,
+    write: true,
+    count: COUNT_LARGE,
+  },
+  {
+    name: '1M seq read QD8',
+    bufferBytes: 1 << 20,
+    stepBytes: 1 << 20,
+    depth: 8,
+    write: false,
+    count: COUNT_LARGE,
+  },
+];
+
+interface Result {
+  iops: number;
+  mibPerSec: number;
+  seconds: number;
+}
+
+/** `qemu-img bench` on an image given as --image-opts (iSCSI, to pass the initiator name) or a URL. */
+async function bench(image: { opts?: string; url?: string }, w: Workload): Promise<Result> {
+  const args = [
+    'bench',
+    '-c',
+    String(w.count),
+    '-d',
+    String(w.depth),
+    '-s',
+    String(w.bufferBytes),
+    '-S',
+    String(w.stepBytes),
+  ];
+  if (w.write) args.push('-w', '--pattern=0xa5');
+  if (image.opts) args.push('--image-opts', image.opts);
+  else args.push('-f', 'raw', image.url!);
+  const { stdout } = await exec('qemu-img', args, { maxBuffer: 1 << 20 });
+  const match = /Run completed in ([\d.]+) seconds/.exec(stdout);
+  if (!match) throw new Error(`qemu-img bench: no time in ${stdout}`);
+  const seconds = Number(match[1]);
+  return {
+    iops: Math.round(w.count / seconds),
+    mibPerSec: Math.round(((w.count * w.bufferBytes) / seconds / 1048576) * 10) / 10,
+    seconds,
+  };
+}
+
+async function startTgt(dir: string): Promise<{ portal: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const control = String(1000 + Math.floor(Math.random() * 8000));
+  const file = join(dir, 'tgt.raw');
+  await exec('truncate', ['-s', String(SIZE_BYTES), file]);
+  const child: ChildProcess = spawn('tgtd', ['-f', '--iscsi', `portal=127.0.0.1:${port}`, '-C', control], {
+    stdio: 'ignore',
+  });
+  const adm = (...args: string[]) => exec('tgtadm', ['-C', control, '--lld', 'iscsi', ...args]);
+  for (let i = 0; ; i++) {
+    try {
+      await adm('--mode', 'target', '--op', 'new', '--tid', '1', '--targetname', TGT_IQN);
+      break;
+    } catch (error) {
+      if (i > 50) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  await adm('--mode', 'logicalunit', '--op', 'new', '--tid', '1', '--lun', '1', '--backing-store', file);
+  await adm('--mode', 'target', '--op', 'bind', '--tid', '1', '--initiator-address', 'ALL');
+  return {
+    portal: `127.0.0.1:${port}`,
+    stop: async () => {
+      await exec('tgtadm', ['-C', control, '--mode', 'system', '--op', 'delete']).catch(() => {});
+      await new Promise((r) => setTimeout(r, 500));
+      child.kill('SIGKILL');
+      await exec('rm', ['-f', `/var/run/tgtd/socket.${control}`, `/var/run/tgtd/socket.${control}.lock`]);
+    },
+  };
+}
+
+const iscsiOpts = (portal: string, target: string, lun: number) =>
+  `driver=iscsi,transport=tcp,portal=${portal},target=${target},lun=${lun},initiator-name=${INITIATOR}`;
+
+async function main(): Promise<void> {
+  const dir = await makeTempDir('tandem-bench-iscsi-');
+  let tgt: Awaited<ReturnType<typeof startTgt>> | null = null;
+  const array = await startArrayProcess({ name: 'bench-iscsi', dataDir: join(dir.path, 'array') });
+  try {
+    const rest = await restSession(array);
+    await rest.call('POST', '/volumes?names=bench', { provisioned: SIZE_BYTES });
+    await rest.call('POST', '/hosts?names=benchhost', { iqns: [INITIATOR] });
+    const connection = await rest.call('POST', '/connections?host_names=benchhost&volume_names=bench');
+    const lun = connection.body.items[0].lun as number;
+    const port = (await rest.call('GET', '/ports')).body.items.find((p: { iqn: string | null }) => p.iqn);
+    tgt = await startTgt(dir.path);
+    const peers: Record<string, { opts?: string; url?: string }> = {
+      'tandem iscsi': { opts: iscsiOpts(port.portal, port.iqn, lun) },
+      tgt: { opts: iscsiOpts(tgt.portal, TGT_IQN, 1) },
+      'tandem nbd': { url: `nbd://127.0.0.1:${array.nbdPort}/bench` },
+    };
+    // Fill every target first so reads find written data everywhere.
+    const fill: Workload = {
+      name: 'fill',
+      bufferBytes: 1 << 20,
+      stepBytes: 1 << 20,
+      depth: 8,
+      write: true,
+      count: SIZE_BYTES >> 20,
+    };
+    for (const image of Object.values(peers)) await bench(image, fill);
+    const results: Record<string, Record<string, Result>> = {};
+    for (const w of WORKLOADS) {
+      results[w.name] = {};
+      for (const [peer, image] of Object.entries(peers)) results[w.name]![peer] = await bench(image, w);
+    }
+    console.log(JSON.stringify({ results }, null, 2));
+    printTable(results);
+  } finally {
+    await tgt?.stop();
+    await array.stop();
+    await dir.remove();
+  }
+}
+
+function printTable(results: Record<string, Record<string, Result>>): void {
+  const rows = [['workload', 'tandem iscsi', 'tgt', 'tandem nbd', 'iscsi/tgt', 'iscsi/nbd']];
+  for (const [name, byPeer] of Object.entries(results)) {
+    const t = byPeer['tandem iscsi']!;
+    const g = byPeer.tgt!;
+    const n = byPeer['tandem nbd']!;
+    const fmt = (r: Result) => `${r.iops} IOPS ${r.mibPerSec} MiB/s`;
+    rows.push([name, fmt(t), fmt(g), fmt(n), (t.iops / g.iops).toFixed(2), (t.iops / n.iops).toFixed(2)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | '));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+// The contract between the iSCSI transport (src/array/iscsi/, PDUs, login, sessions) and the SCSI
+// device server (src/array/iscsi/scsi/, CDB decoding and block-command emulation). The transport
+// gathers a command's data-out (immediate, unsolicited and R2T-solicited), calls `execute` once per
+// task, and turns the answer into Data-In PDUs, a SCSI Response and residual counts.
+
+import type { BlockDevice } from '../../engine/block-device.js';
+
+/** Logical block size every LU reports (READ CAPACITY): 512 bytes, as a FlashArray does. */
+export const SCSI_BLOCK_BYTES = 512;
+
+/** SAM status codes. */
+export const ScsiStatus = {
+  GOOD: 0x00,
+  CHECK_CONDITION: 0x02,
+  BUSY: 0x08,
+  RESERVATION_CONFLICT: 0x18,
+  TASK_SET_FULL: 0x28,
+  TASK_ABORTED: 0x40,
+} as const;
+
+/** One logical unit: a volume connected to the initiator's host, at its connection's LUN. */
+export interface LogicalUnit {
+  lun: number;
+  device: BlockDevice;
+  /**
+   * NAA IEEE Registered Extended designator, 32 hex digits: Pure's '624a9370' followed by the
+   * volume's 24-hex-digit serial (Cinder's wwn is '3' + this). VPD 0x83 reports it.
+   */
+  naa: string;
+  /** Unit serial number for VPD 0x80: the volume's serial (24 hex digits, upper case). */
+  serial: string;
+}
+
+/** What the device server knows about the target and the I_T nexus a task arrived on. */
+export interface ScsiNexus {
+  /** Target IQN (VPD 0x83 SCSI name string designator, target port). */
+  targetName: string;
+  /** Target portal group tag (VPD 0x83 target port group / relative port designators). */
+  portalGroupTag: number;
+  /** Initiator IQN, for logs and per-nexus state (unit attentions). */
+  initiatorName: string;
+  /** Every LUN this initiator may see, ascending (REPORT LUNS). */
+  luns: number[];
+}
+
+export interface ScsiTask {
+  nexus: ScsiNexus;
+  /** The addressed LU, or null when the LUN is not mapped for this initiator. */
+  unit: LogicalUnit | null;
+  /** The raw LUN number as addressed (REPORT LUNS and INQUIRY answer even for an unmapped LUN). */
+  lun: number;
+  /** 6 to 16 bytes (the transport passes the CDB from the BHS, extended by an AHS if any). */
+  cdb: Buffer;
+  /** All data-out the initiator sent for this task (empty Buffer when none). */
+  dataOut: Buffer;
+  /** Expected Data Transfer Length from the SCSI Command PDU. */
+  expectedLength: number;
+}
+
+export interface ScsiResult {
+  status: number;
+  /** Data-In for the initiator; the transport sends at most `expectedLength` of it and reports residuals. */
+  dataIn?: Buffer;
+  /** Fixed-format (0x70) sense data, with CHECK CONDITION. */
+  sense?: Buffer;
+}
+
+/**
+ * How many bytes of data-out a CDB transfers, so the transport can check the initiator's
+ * Expected Data Transfer Length and solicit the data (R2T) before `execute`. 0 for commands
+ * without data-out and for opcodes it does not know (execute answers those with sense).
+ */
+export type DataOutLength = (cdb: Buffer) => number;
+
+/** The device server: one instance per array target, shared by every session. */
+export interface ScsiDeviceServer {
+  dataOutLength: DataOutLength;
+  execute(task: ScsiTask): Promise<ScsiResult>;
+  /** LOGICAL UNIT RESET / TARGET RESET from task management: per-LU state is cleared. */
+  reset(lun: number | null): void;
+}

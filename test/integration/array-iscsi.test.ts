@@ -1,0 +1,230 @@
+// iSCSI on a real array daemon (`tandem array start --iscsi`), driven by Debian's libiscsi tools
+// and qemu-img: the portal and target IQN in GET /ports and /network-interfaces, SendTargets
+// discovery, LUNs only for initiators whose host is connected to the volume, VPD 0x83 with the
+// volume's NAA id, READ CAPACITY(16), data written and read back with qemu-img, one-way and
+// mutual CHAP from PATCH /hosts, and a malformed PDU that closes only its own connection.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type ArrayProcess, makeTempDir, restSession, startArrayProcess } from '../helpers/array-process.js';
+
+const TOOL_TIMEOUT_MS = 60_000;
+const VOLUME_BYTES = 64 * 1024 * 1024;
+const HOST_IQN = 'iqn.2026-11.test.tandem:host-1';
+const STRANGER_IQN = 'iqn.2026-11.test.tandem:stranger';
+const CHAP_USER = 'host-1-user';
+const CHAP_SECRET = 'host-1-secret-0123';
+const TARGET_USER = 'array-user';
+const TARGET_SECRET = 'array-secret-4567';
+
+let work: { path: string; remove: () => Promise<void> };
+let array: ArrayProcess;
+let rest: Awaited<ReturnType<typeof restSession>>;
+let targetIqn = '';
+let portal = '';
+let serial = '';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      // latin1: iscsi-inq prints binary designators (the NAA id) as raw bytes.
+      {
+        timeout: TOOL_TIMEOUT_MS,
+        env: { ...process.env, ...env },
+        maxBuffer: 16 * 1024 * 1024,
+        encoding: 'latin1',
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+function ok(result: Run, what: string): Run {
+  assert.equal(result.code, 0, `${what}: exit ${result.code}\n${result.stdout}\n${result.stderr}`);
+  return result;
+}
+
+const lunUrl = (lun: number, credentials = '') =>
+  `iscsi://${credentials}127.0.0.1:${array.iscsiPort}/${targetIqn}/${lun}`;
+
+before(async () => {
+  work = await makeTempDir('tandem-iscsi-');
+  array = await startArrayProcess({ name: 'iscsi-array', dataDir: join(work.path, 'array') });
+  rest = await restSession(array);
+  const ports = await rest.call('GET', '/ports');
+  const iscsiPort = (ports.body.items as Array<{ iqn: string | null; portal: string }>).find((p) => p.iqn);
+  assert.ok(iscsiPort, `an iSCSI port in ${JSON.stringify(ports.body)}`);
+  targetIqn = iscsiPort.iqn!;
+  portal = iscsiPort.portal;
+  const made = await rest.call('POST', '/volumes?names=iscsi-v1', { provisioned: VOLUME_BYTES });
+  assert.equal(made.status, 200, JSON.stringify(made.body));
+  serial = made.body.items[0].serial;
+  assert.equal((await rest.call('POST', '/hosts?names=host-1', { iqns: [HOST_IQN] })).status, 200);
+  const connected = await rest.call('POST', '/connections?host_names=host-1&volume_names=iscsi-v1');
+  assert.equal(connected.status, 200, JSON.stringify(connected.body));
+  assert.equal(connected.body.items[0].lun, 1);
+});
+
+after(async () => {
+  await array?.stop();
+  await work?.remove();
+});
+
+test('GET /ports and /network-interfaces report the real portal and target IQN', async () => {
+  assert.equal(portal, `127.0.0.1:${array.iscsiPort}`);
+  assert.match(targetIqn, /^iqn\.2010-06\.com\.purestorage:flasharray\.[0-9a-f]{16}$/);
+  const nics = await rest.call('GET', '/network-interfaces');
+  const iscsiNic = (nics.body.items as Array<{ services: string[]; eth: { address: string } }>).find((n) =>
+    n.services.includes('iscsi'),
+  );
+  assert.equal(iscsiNic?.eth.address, '127.0.0.1');
+});
+
+test('iscsi-ls: discovery lists the target; a connected host sees its LUN, a stranger none', async () => {
+  const discovery = ok(
+    await run('iscsi-ls', ['-i', HOST_IQN, `iscsi://127.0.0.1:${array.iscsiPort}`]),
+    'discovery',
+  );
+  assert.match(
+    discovery.stdout,
+    new RegExp(`Target:${targetIqn.replace(/\./g, '\\.')} Portal:127\\.0\\.0\\.1:${array.iscsiPort},1`),
+  );
+  const luns = ok(
+    await run('iscsi-ls', ['-s', '-i', HOST_IQN, `iscsi://127.0.0.1:${array.iscsiPort}`]),
+    'ls -s',
+  );
+  // iscsi-ls prints the last LBA's offset in MiB: 63M for 64 MiB, as it does for tgt.
+  assert.match(luns.stdout, /Lun:1\s+Type:DIRECT_ACCESS \(Size:63M\)/);
+  const stranger = ok(
+    await run('iscsi-ls', ['-s', '-i', STRANGER_IQN, `iscsi://127.0.0.1:${array.iscsiPort}`]),
+    'stranger',
+  );
+  assert.ok(!/Lun:1/.test(stranger.stdout), `a stranger sees no LUN:\n${stranger.stdout}`);
+  const touch = await run('qemu-img', [
+    'info',
+    '--image-opts',
+    `driver=iscsi,transport=tcp,portal=${portal},target=${targetIqn},lun=1,initiator-name=${STRANGER_IQN}`,
+  ]);
+  assert.notEqual(touch.code, 0, 'a stranger cannot open the volume');
+});
+
+test('iscsi-inq: VPD 0x80 holds the serial, 0x83 the NAA id of the volume (Cinder wwn minus its 3)', async () => {
+  const standard = ok(await run('iscsi-inq', ['-i', HOST_IQN, lunUrl(1)]), 'inquiry');
+  assert.match(standard.stdout, /PURE/);
+  assert.match(standard.stdout, /FlashArray/);
+  const serialPage = ok(
+    await run('iscsi-inq', ['-i', HOST_IQN, '-e', '1', '-c', '128', lunUrl(1)]),
+    'vpd 0x80',
+  );
+  assert.ok(serialPage.stdout.includes(serial), serialPage.stdout);
+  const ids = ok(await run('iscsi-inq', ['-i', HOST_IQN, '-e', '1', '-c', '131', lunUrl(1)]), 'vpd 0x83');
+  // iscsi-inq prints a binary designator with %s: the bytes up to the first zero byte.
+  const naaBytes = Buffer.from(`624a9370${serial}`, 'hex');
+  const zero = naaBytes.indexOf(0);
+  const naa = naaBytes.subarray(0, zero === -1 ? naaBytes.length : zero).toString('latin1');
+  assert.match(ids.stdout, /Association:\(0\) LOGICAL_UNIT\s+Designator Type:\(3\) NAA\s+Designator:\[/);
+  assert.ok(ids.stdout.includes(`Designator:[${naa}]`), 'the NAA designator is 624a9370 + the serial');
+  assert.ok(ids.stdout.includes(`Designator:[${targetIqn},t,0x0001]`), 'the target port name');
+});
+
+test('iscsi-readcapacity16: 512-byte blocks, the volume size, thin provisioning', async () => {
+  const capacity = ok(await run('iscsi-readcapacity16', ['-i', HOST_IQN, lunUrl(1)]), 'readcapacity16');
+  assert.match(capacity.stdout, new RegExp(`Total size:${VOLUME_BYTES}`));
+  assert.match(capacity.stdout, /LOGICAL BLOCK LENGTH IN BYTES:512/);
+  assert.match(capacity.stdout, new RegExp(`RETURNED LOGICAL BLOCK ADDRESS:${VOLUME_BYTES / 512 - 1}`));
+  assert.match(capacity.stdout, /LBPME:1 LBPRZ:1/);
+});
+
+test('qemu-img over iscsi:// writes 8 MiB and reads it back byte for byte', async () => {
+  const data = randomBytes(8 * 1024 * 1024);
+  const source = join(work.path, 'in.raw');
+  const back = join(work.path, 'back.raw');
+  await writeFile(source, data);
+  const opts = `driver=iscsi,transport=tcp,portal=${portal},target=${targetIqn},lun=1,initiator-name=${HOST_IQN}`;
+  ok(await run('qemu-img', ['convert', '-n', '-f', 'raw', source, '--target-image-opts', opts]), 'write');
+  ok(await run('qemu-img', ['convert', '--image-opts', opts, '-O', 'raw', back]), 'read');
+  const read = await readFile(back);
+  assert.equal(read.length, VOLUME_BYTES);
+  assert.ok(read.subarray(0, data.length).equals(data), 'the bytes read back are the ones written');
+  assert.ok(
+    read.subarray(data.length).every((b) => b === 0),
+    'the rest of the thin volume reads as zeroes',
+  );
+});
+
+test('CHAP from PATCH /hosts: one-way required once set, wrong secret refused, mutual CHAP answered', async () => {
+  const set = await rest.call('PATCH', '/hosts?names=host-1', {
+    chap: { host_user: CHAP_USER, host_password: CHAP_SECRET },
+  });
+  assert.equal(set.status, 200, JSON.stringify(set.body));
+  const without = await run('iscsi-inq', ['-i', HOST_IQN, lunUrl(1)]);
+  assert.notEqual(without.code, 0, 'no credentials: login refused');
+  const wrong = await run('iscsi-inq', ['-i', HOST_IQN, lunUrl(1, `${CHAP_USER}%wrong-secret-000@`)]);
+  assert.notEqual(wrong.code, 0, 'wrong secret: login refused');
+  ok(await run('iscsi-inq', ['-i', HOST_IQN, lunUrl(1, `${CHAP_USER}%${CHAP_SECRET}@`)]), 'one-way CHAP');
+
+  const mutual = await rest.call('PATCH', '/hosts?names=host-1', {
+    chap: { target_user: TARGET_USER, target_password: TARGET_SECRET },
+  });
+  assert.equal(mutual.status, 200, JSON.stringify(mutual.body));
+  ok(
+    await run('iscsi-inq', ['-i', HOST_IQN, lunUrl(1, `${CHAP_USER}%${CHAP_SECRET}@`)], {
+      LIBISCSI_CHAP_TARGET_USERNAME: TARGET_USER,
+      LIBISCSI_CHAP_TARGET_PASSWORD: TARGET_SECRET,
+    }),
+    'mutual CHAP',
+  );
+  const badTarget = await run('iscsi-inq', ['-i', HOST_IQN, lunUrl(1, `${CHAP_USER}%${CHAP_SECRET}@`)], {
+    LIBISCSI_CHAP_TARGET_USERNAME: TARGET_USER,
+    LIBISCSI_CHAP_TARGET_PASSWORD: 'not-the-array-secret',
+  });
+  assert.notEqual(badTarget.code, 0, 'the initiator refuses an array that proves the wrong secret');
+  const log = array.output();
+  for (const secret of [CHAP_SECRET, TARGET_SECRET])
+    assert.ok(!log.includes(secret), 'no CHAP secret in the log');
+  // Back to no CHAP for the other tests.
+  const clear = await rest.call('PATCH', '/hosts?names=host-1', {
+    chap: { host_user: '', host_password: '', target_user: '', target_password: '' },
+  });
+  assert.equal(clear.status, 200, JSON.stringify(clear.body));
+  ok(await run('iscsi-inq', ['-i', HOST_IQN, lunUrl(1)]), 'no CHAP again');
+});
+
+test('a malformed PDU closes only its own connection; the target keeps serving', async () => {
+  const closed = await new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port: array.iscsiPort });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(false);
+    }, 10_000);
+    socket.on('connect', () => {
+      // An opcode no initiator may send, then garbage and an absurd data segment length.
+      const junk = Buffer.alloc(48, 0xff);
+      junk[0] = 0x3f;
+      socket.write(Buffer.concat([junk, randomBytes(4096)]));
+    });
+    socket.on('data', () => {});
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  assert.ok(closed, 'the target closed the bad connection');
+  ok(await run('iscsi-ls', ['-s', '-i', HOST_IQN, `iscsi://127.0.0.1:${array.iscsiPort}`]), 'still serving');
+  assert.equal(array.child.exitCode, null, 'the daemon lives');
+});
