@@ -23,7 +23,14 @@ export const NEXUS: ScsiNexus = {
   targetName: TARGET,
   portalGroupTag: 1,
   initiatorName: 'iqn.1994-05.com.redhat:host1',
+  sessionId: 'iqn.1994-05.com.redhat:host1,i,0x400001370000,tsih 1',
   luns: [1, 300, 2],
+};
+
+/** A second session (another ISID) of the same initiator: another I_T nexus (multipath). */
+export const NEXUS_2: ScsiNexus = {
+  ...NEXUS,
+  sessionId: 'iqn.1994-05.com.redhat:host1,i,0x400001370001,tsih 2',
 };
 
 export class Rig {
@@ -52,6 +59,18 @@ export class Rig {
       cdb: Buffer.from(cdb),
       dataOut,
       expectedLength: expectedLength ?? dataOut.length,
+    });
+  }
+
+  /** A task without data-out on another nexus. */
+  runOn(nexus: ScsiNexus, cdb: number[] | Buffer, unit: LogicalUnit | null = this.unit): Promise<ScsiResult> {
+    return this.server.execute({
+      nexus,
+      unit,
+      lun: unit?.lun ?? 7,
+      cdb: Buffer.from(cdb),
+      dataOut: Buffer.alloc(0),
+      expectedLength: 0,
     });
   }
 

@@ -11,7 +11,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type ArrayProcess, makeTempDir, restSession, startArrayProcess } from '../helpers/array-process.js';
+import {
+  type ArrayProcess,
+  connectArrays,
+  makeTempDir,
+  restSession,
+  startArrayProcess,
+  waitFor,
+} from '../helpers/array-process.js';
 
 const TOOL_TIMEOUT_MS = 60_000;
 const VOLUME_BYTES = 64 * 1024 * 1024;
@@ -227,4 +234,78 @@ test('a malformed PDU closes only its own connection; the target keeps serving',
   assert.ok(closed, 'the target closed the bad connection');
   ok(await run('iscsi-ls', ['-s', '-i', HOST_IQN, `iscsi://127.0.0.1:${array.iscsiPort}`]), 'still serving');
   assert.equal(array.child.exitCode, null, 'the daemon lives');
+});
+
+test('a stretched pod volume over iSCSI: written through one array, read back through the other', async () => {
+  const peer = await startArrayProcess({ name: 'iscsi-peer', dataDir: join(work.path, 'peer') });
+  try {
+    const other = await restSession(peer);
+    await connectArrays(array, peer, 'sync-replication');
+    assert.equal((await rest.call('POST', '/pods?names=ipod', {})).status, 200);
+    assert.equal(
+      (await rest.call('POST', '/volumes?names=ipod::v', { provisioned: VOLUME_BYTES })).status,
+      200,
+    );
+    const stretch = await rest.call('POST', '/pods/arrays?group_names=ipod&member_names=iscsi-peer');
+    assert.equal(stretch.status, 200, JSON.stringify(stretch.body));
+    await waitFor(
+      async () => {
+        for (const session of [rest, other]) {
+          const pod = (await session.call('GET', '/pods?names=ipod')).body.items?.[0];
+          if (!pod?.arrays.every((m: { status: string }) => m.status === 'online')) return false;
+        }
+        return true;
+      },
+      60_000,
+      () => 'the pod never came online on both arrays',
+    );
+    const iqnOf = async (session: typeof rest) =>
+      (
+        (await session.call('GET', '/ports')).body.items as Array<{ iqn: string | null; portal: string }>
+      ).find((p) => p.iqn)!;
+    const luns: number[] = [];
+    for (const session of [rest, other]) {
+      await session.call('POST', '/hosts?names=pod-host', { iqns: [HOST_IQN.replace('host-1', 'pod-host')] });
+      const c = await session.call('POST', '/connections?host_names=pod-host&volume_names=ipod::v');
+      assert.equal(c.status, 200, JSON.stringify(c.body));
+      luns.push(c.body.items[0].lun);
+    }
+    const [here, there] = [await iqnOf(rest), await iqnOf(other)];
+    assert.notEqual(here.iqn, there.iqn, 'one target per array');
+    const opts = (port: { iqn: string | null; portal: string }, lun: number) =>
+      `driver=iscsi,transport=tcp,portal=${port.portal},target=${port.iqn},lun=${lun},initiator-name=${HOST_IQN.replace('host-1', 'pod-host')}`;
+    const data = randomBytes(4 * 1024 * 1024);
+    const source = join(work.path, 'pod-in.raw');
+    const back = join(work.path, 'pod-back.raw');
+    await writeFile(source, data);
+    ok(
+      await run('qemu-img', [
+        'convert',
+        '-n',
+        '-f',
+        'raw',
+        source,
+        '--target-image-opts',
+        opts(here, luns[0]!),
+      ]),
+      'write',
+    );
+    ok(
+      await run('qemu-img', ['convert', '--image-opts', opts(there, luns[1]!), '-O', 'raw', back]),
+      'read on the peer',
+    );
+    assert.ok(
+      (await readFile(back)).subarray(0, data.length).equals(data),
+      'the peer serves the mirrored bytes',
+    );
+    // The pod's volume has one serial on both arrays, so one NAA id: multipath sees one LU.
+    const serials = await Promise.all(
+      [rest, other].map(
+        async (session) => (await session.call('GET', '/volumes?names=ipod::v')).body.items[0].serial,
+      ),
+    );
+    assert.equal(serials[0], serials[1]);
+  } finally {
+    await peer.stop();
+  }
 });

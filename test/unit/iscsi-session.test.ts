@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Opcode, type Pdu, RESERVED_TAG } from '../../src/array/iscsi/pdu.js';
+import { createScsiDeviceServer } from '../../src/array/iscsi/scsi/device-server.js';
 import { decodeText, encodeText } from '../../src/array/iscsi/text.js';
 import {
   INITIATOR_IQN,
@@ -338,4 +339,50 @@ test('session: unmapped LUN reaches the SCSI layer with no unit; every opened un
   c.scsi(TEST_UNIT_READY);
   await c.settle();
   assert.equal(device.closeCount, t.catalog.opened);
+});
+
+test('session: LUN and target reset -> 06/29/03 once on each session of the initiator, the resetting one too', async () => {
+  const t = new TestTarget(createScsiDeviceServer());
+  const device = new MemoryDevice('v1', 1 << 20);
+  t.catalog.addHost(INITIATOR_IQN, 'host-1', new Map([[0, device]]));
+  const paths = ['400001370000', '400001370001'].map((isid) => {
+    const c = t.connect();
+    const login = c.loginNormal([], { isid });
+    assert.equal(login.status, 0);
+    c.expStatSN = login.statSN + 1;
+    return c;
+  });
+  const tur = async (c: (typeof paths)[number]) => {
+    c.scsi(TEST_UNIT_READY);
+    const response = only(await c.settle(), Opcode.SCSI_RESPONSE);
+    if (response.fields.status === 0) return 'good';
+    assert.equal(response.fields.status, 0x02);
+    const sense = response.data.subarray(2);
+    return `${sense[2]! & 0x0f}/${sense[12]!.toString(16)}/${sense[13]}`;
+  };
+  const tmf = (c: (typeof paths)[number], func: number) => {
+    c.send(Opcode.TASK_MGMT, {
+      immediate: true,
+      itt: c.itt++,
+      func,
+      lun: 0,
+      referencedTag: RESERVED_TAG,
+      cmdSN: c.cmdSN,
+      expStatSN: c.expStatSN,
+      refCmdSN: 0,
+      expDataSN: 0,
+    });
+    assert.equal(only(c.take(), Opcode.TASK_MGMT_RESPONSE).fields.response, 0);
+  };
+  for (const c of paths) assert.equal(await tur(c), 'good', 'no POWER ON unit attention after login');
+  for (const func of [5, 6]) {
+    for (const resetting of paths) {
+      tmf(resetting, func);
+      for (const c of paths) {
+        assert.equal(await tur(c), '6/29/3', `func ${func}`);
+        assert.equal(await tur(c), 'good');
+      }
+    }
+  }
+  assert.equal(device.closeCount, t.catalog.opened, 'the LU opened for the reset is closed');
 });

@@ -36,7 +36,13 @@ import {
   type TaskMgmtFields,
   type TextFields,
 } from './pdu.js';
-import { type ScsiDeviceServer, type ScsiResult, ScsiStatus, type ScsiTask } from './scsi/types.js';
+import {
+  type ScsiDeviceServer,
+  type ScsiNexus,
+  type ScsiResult,
+  ScsiStatus,
+  type ScsiTask,
+} from './scsi/types.js';
 import { snAdd, snDistance, snLess } from './sequence.js';
 import { cdbLength, Task } from './task.js';
 import { decodeText, encodeText, splitText, TextAssembler, type TextPairs } from './text.js';
@@ -96,6 +102,8 @@ export class IscsiSession {
   readonly connections = new Map<number, SessionConnection>();
   readonly initiatorName: string;
   readonly isid: string;
+  /** The I_T nexus this session is (ScsiNexus.sessionId): initiator port name and TSIH. */
+  readonly sessionId: string;
   readonly type: SessionType;
   readonly params: SessionParams;
   expCmdSN: number;
@@ -117,6 +125,7 @@ export class IscsiSession {
   ) {
     this.initiatorName = login.initiatorName;
     this.isid = login.isid;
+    this.sessionId = `${login.initiatorName.toLowerCase()},i,0x${login.isid.toLowerCase()},tsih ${tsih}`;
     this.type = login.sessionType;
     this.params = { ...login.session };
     this.expCmdSN = login.cmdSN;
@@ -371,6 +380,18 @@ export class IscsiSession {
     void this.execute(state);
   }
 
+  /** What the SCSI device server knows of this I_T nexus. */
+  private nexus(): ScsiNexus {
+    const catalog = this.ctx.catalog;
+    return {
+      targetName: catalog.targetName,
+      portalGroupTag: ISCSI_PORTAL_GROUP_TAG,
+      initiatorName: this.initiatorName,
+      sessionId: this.sessionId,
+      luns: catalog.luns(this.initiatorName),
+    };
+  }
+
   private newTtt(): number {
     const ttt = this.nextTtt;
     this.nextTtt = this.nextTtt >= 0xfffffffe ? 1 : this.nextTtt + 1;
@@ -385,12 +406,7 @@ export class IscsiSession {
     try {
       unit = task.lun === LUN_UNADDRESSABLE ? null : catalog.open(this.initiatorName, task.lun);
       result = await this.ctx.scsi.execute({
-        nexus: {
-          targetName: catalog.targetName,
-          portalGroupTag: ISCSI_PORTAL_GROUP_TAG,
-          initiatorName: this.initiatorName,
-          luns: catalog.luns(this.initiatorName),
-        },
+        nexus: this.nexus(),
         unit,
         lun: task.lun,
         cdb: task.cdb,
@@ -548,17 +564,32 @@ export class IscsiSession {
       case 5: // LOGICAL UNIT RESET
         if (!lunKnown()) return TmfResponse.LUN_DOES_NOT_EXIST;
         for (const session of this.ctx.sessions()) session.abortWhere((task) => task.lun === fields.lun);
-        this.ctx.scsi.reset(fields.lun);
+        this.resetLogicalUnit(fields.lun);
         return TmfResponse.FUNCTION_COMPLETE;
       case 6: // TARGET WARM RESET
       case 7: // TARGET COLD RESET (connections dropped after the response)
         for (const session of this.ctx.sessions()) session.abortWhere(() => true);
-        this.ctx.scsi.reset(null);
+        this.ctx.scsi.reset(null, this.nexus());
         return TmfResponse.FUNCTION_COMPLETE;
       case 8: // TASK REASSIGN: needs error recovery level 2
         return TmfResponse.REASSIGNMENT_NOT_SUPPORTED;
       default:
         return TmfResponse.NOT_SUPPORTED;
+    }
+  }
+
+  /** Tells the device server, with the LU the LUN addresses for us (it may be absent or refused). */
+  private resetLogicalUnit(lun: number): void {
+    let unit: ScsiTask['unit'] = null;
+    try {
+      unit = this.ctx.catalog.open(this.initiatorName, lun);
+      this.ctx.scsi.reset(lun, this.nexus(), unit);
+    } finally {
+      try {
+        unit?.device.close();
+      } catch (error) {
+        this.ctx.logger.warn({ err: error }, 'iscsi: closing a device failed');
+      }
     }
   }
 

@@ -43,6 +43,7 @@ export class IscsiTarget implements TargetContext {
 
   sessionEnded(session: IscsiSession): void {
     if (this.byTsih.get(session.tsih) === session) this.byTsih.delete(session.tsih);
+    this.scsi.sessionEnded?.(session.sessionId);
     this.logger.info(
       { initiator: session.initiatorName, tsih: session.tsih, type: session.type },
       'iscsi: session ended',
@@ -86,6 +87,7 @@ export class IscsiTarget implements TargetContext {
     const session = new IscsiSession(this, tsih, result);
     this.byTsih.set(tsih, session);
     session.attach(conn);
+    if (session.type === 'Normal') this.scsi.sessionStarted?.(session.sessionId);
     this.logger.info(
       { initiator: result.initiatorName, host: result.host, tsih, type: result.sessionType },
       'iscsi: session started',

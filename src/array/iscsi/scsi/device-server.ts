@@ -10,8 +10,15 @@ import { inquiry } from './inquiry.js';
 import { RangeLocks } from './range-lock.js';
 import { reportLuns, requestSense } from './report.js';
 import { CheckCondition, fixedSense, invalidCdbField, type SenseName } from './sense.js';
-import { type ScsiDeviceServer, type ScsiResult, ScsiStatus, type ScsiTask } from './types.js';
-import { CapacityWatch } from './unit-attention.js';
+import {
+  type LogicalUnit,
+  type ScsiDeviceServer,
+  type ScsiNexus,
+  type ScsiResult,
+  ScsiStatus,
+  type ScsiTask,
+} from './types.js';
+import { UnitAttentions } from './unit-attention.js';
 
 export interface ScsiDeviceServerOptions {
   /** Told about exceptions that are not IoErrors (our bugs); the task still gets sense. */
@@ -27,7 +34,7 @@ function commandKey(opcode: number, serviceAction: number | undefined): number {
 export class TandemScsiDeviceServer implements ScsiDeviceServer {
   private readonly commands = new Map<number, CommandSpec>();
   private readonly locks = new RangeLocks();
-  private readonly capacity = new CapacityWatch();
+  private readonly attentions = new UnitAttentions();
 
   constructor(private readonly options: ScsiDeviceServerOptions = {}) {
     for (const command of COMMANDS)
@@ -67,8 +74,16 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
     }
   }
 
-  reset(lun: number | null): void {
-    this.capacity.forget(lun);
+  reset(lun: number | null, origin?: ScsiNexus, unit?: LogicalUnit | null): void {
+    this.attentions.reset(lun, origin?.sessionId, unit);
+  }
+
+  sessionStarted(sessionId: string): void {
+    this.attentions.sessionStarted(sessionId);
+  }
+
+  sessionEnded(sessionId: string): void {
+    this.attentions.sessionEnded(sessionId);
   }
 
   private async dispatch(task: ScsiTask): Promise<ScsiResult> {
@@ -93,8 +108,9 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
     if (command.anyLun === true) return this.anyLun(task, command);
     const unit = task.unit;
     if (unit === null) throw new CheckCondition('lu-not-supported', `no LU at LUN ${task.lun}`);
-    if (this.capacity.changed(task))
-      throw new CheckCondition('capacity-data-changed', `LUN ${task.lun} was resized`);
+    const attention = this.attentions.take(task);
+    if (attention !== undefined)
+      throw new CheckCondition(attention, `unit attention for ${task.nexus.sessionId} on LUN ${task.lun}`);
     const run = command.run;
     if (run === undefined) throw new Error(`command ${command.name} has no handler`);
     const context: CommandContext = { task, cdb, unit, locks: this.locks };
@@ -111,7 +127,7 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
       default: {
         let pending: SenseName = 'no-sense';
         if (task.unit === null) pending = 'lu-not-supported';
-        else if (this.capacity.changed(task)) pending = 'capacity-data-changed';
+        else pending = this.attentions.take(task) ?? 'no-sense';
         return requestSense(task.cdb, pending);
       }
     }

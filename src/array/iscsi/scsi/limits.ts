@@ -57,8 +57,16 @@ export const PERIPHERAL_LUN_MAX = 255;
 /** The largest LUN flat space addressing can express (14 bits). */
 export const FLAT_LUN_MAX = 16383;
 
-/** Per-nexus memory of the last reported capacity (for CAPACITY DATA HAS CHANGED) is bounded. */
-export const CAPACITY_MEMORY_ENTRIES_MAX = 65536;
+/**
+ * Unit attention state (pending conditions, last reported capacity) is kept per I_T nexus, i.e.
+ * per iSCSI session. The transport says when sessions start and end; this bounds the nexuses
+ * remembered anyway (above the transport's ISCSI_SESSIONS_MAX, so only leaks get evicted).
+ */
+export const UNIT_ATTENTION_NEXUSES_MAX = 4096;
+/** LUs one nexus keeps unit attention state for (a host sees at most a few hundred). */
+export const UNIT_ATTENTION_LUS_PER_NEXUS_MAX = 1024;
+/** Conditions queued for one I_T_L nexus; more are dropped (SPC-4 lets a server keep just one). */
+export const UNIT_ATTENTION_QUEUE_MAX = 4;
 
 /** REPORT SUPPORTED OPERATION CODES timeouts descriptor: nominal and recommended, in seconds. */
 export const COMMAND_NOMINAL_TIMEOUT_SECONDS = 0;

@@ -97,6 +97,12 @@ export const SENSE = {
     ascq: 0x00,
     text: 'INTERNAL TARGET FAILURE',
   },
+  'bus-device-reset': {
+    key: SenseKey.UNIT_ATTENTION,
+    asc: 0x29,
+    ascq: 0x03,
+    text: 'BUS DEVICE RESET FUNCTION OCCURRED',
+  },
   'capacity-data-changed': {
     key: SenseKey.UNIT_ATTENTION,
     asc: 0x2a,

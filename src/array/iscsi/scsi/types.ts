@@ -37,8 +37,14 @@ export interface ScsiNexus {
   targetName: string;
   /** Target portal group tag (VPD 0x83 target port group / relative port designators). */
   portalGroupTag: number;
-  /** Initiator IQN, for logs and per-nexus state (unit attentions). */
+  /** Initiator IQN, for logs. */
   initiatorName: string;
+  /**
+   * The I_T nexus: stable and unique for the session's lifetime (initiator port name, i.e. IQN
+   * and ISID, plus the TSIH). Two sessions of one initiator (multipath) are two nexuses; unit
+   * attentions are kept per nexus.
+   */
+  sessionId: string;
   /** Every LUN this initiator may see, ascending (REPORT LUNS). */
   luns: number[];
 }
@@ -76,6 +82,15 @@ export type DataOutLength = (cdb: Buffer) => number;
 export interface ScsiDeviceServer {
   dataOutLength: DataOutLength;
   execute(task: ScsiTask): Promise<ScsiResult>;
-  /** LOGICAL UNIT RESET / TARGET RESET from task management: per-LU state is cleared. */
-  reset(lun: number | null): void;
+  /**
+   * LOGICAL UNIT RESET (lun) / TARGET WARM or COLD RESET (null) from task management: per-LU
+   * state is cleared and a reset unit attention is established for every I_T nexus. `origin` is
+   * the nexus that asked for it; `unit` the LU `lun` addresses for it (to reach the sessions of
+   * other hosts that see the volume at another LUN), when the transport could resolve it.
+   */
+  reset(lun: number | null, origin?: ScsiNexus, unit?: LogicalUnit | null): void;
+  /** A normal session entered full feature phase (optional: per-nexus state is created lazily). */
+  sessionStarted?(sessionId: string): void;
+  /** The session ended: per-nexus state (unit attentions) is dropped. */
+  sessionEnded?(sessionId: string): void;
 }
