@@ -98,10 +98,14 @@ async function bench(image: { opts?: string; url?: string }, w: Workload): Promi
   };
 }
 
-async function startTgt(dir: string): Promise<{ portal: string; stop: () => Promise<void> }> {
+/**
+ * tgtd on its own port serving a raw file: `sync` opens the file O_SYNC (--bsoflags sync), so a
+ * write is on disk when acknowledged, as on Tandem; without it writes land in the page cache.
+ */
+async function startTgt(dir: string, sync: boolean): Promise<{ portal: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const control = String(1000 + Math.floor(Math.random() * 8000));
-  const file = join(dir, 'tgt.raw');
+  const file = join(dir, sync ? 'tgt-sync.raw' : 'tgt.raw');
   await exec('truncate', ['-s', String(SIZE_BYTES), file]);
   const child: ChildProcess = spawn('tgtd', ['-f', '--iscsi', `portal=127.0.0.1:${port}`, '-C', control], {
     stdio: 'ignore',
@@ -116,7 +120,19 @@ async function startTgt(dir: string): Promise<{ portal: string; stop: () => Prom
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  await adm('--mode', 'logicalunit', '--op', 'new', '--tid', '1', '--lun', '1', '--backing-store', file);
+  await adm(
+    '--mode',
+    'logicalunit',
+    '--op',
+    'new',
+    '--tid',
+    '1',
+    '--lun',
+    '1',
+    '--backing-store',
+    file,
+    ...(sync ? ['--bsoflags', 'sync'] : []),
+  );
   await adm('--mode', 'target', '--op', 'bind', '--tid', '1', '--initiator-address', 'ALL');
   return {
     portal: `127.0.0.1:${port}`,
@@ -134,7 +150,7 @@ const iscsiOpts = (portal: string, target: string, lun: number) =>
 
 async function main(): Promise<void> {
   const dir = await makeTempDir('tandem-bench-iscsi-');
-  let tgt: Awaited<ReturnType<typeof startTgt>> | null = null;
+  const tgts: Array<Awaited<ReturnType<typeof startTgt>>> = [];
   const array = await startArrayProcess({ name: 'bench-iscsi', dataDir: join(dir.path, 'array') });
   try {
     const rest = await restSession(array);
@@ -143,10 +159,14 @@ async function main(): Promise<void> {
     const connection = await rest.call('POST', '/connections?host_names=benchhost&volume_names=bench');
     const lun = connection.body.items[0].lun as number;
     const port = (await rest.call('GET', '/ports')).body.items.find((p: { iqn: string | null }) => p.iqn);
-    tgt = await startTgt(dir.path);
+    const tgt = await startTgt(dir.path, false);
+    tgts.push(tgt);
+    const tgtSync = await startTgt(dir.path, true);
+    tgts.push(tgtSync);
     const peers: Record<string, { opts?: string; url?: string }> = {
       'tandem iscsi': { opts: iscsiOpts(port.portal, port.iqn, lun) },
       tgt: { opts: iscsiOpts(tgt.portal, TGT_IQN, 1) },
+      'tgt O_SYNC': { opts: iscsiOpts(tgtSync.portal, TGT_IQN, 1) },
       'tandem nbd': { url: `nbd://127.0.0.1:${array.nbdPort}/bench` },
     };
     // Fill every target first so reads find written data everywhere.
@@ -167,20 +187,41 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ results }, null, 2));
     printTable(results);
   } finally {
-    await tgt?.stop();
+    for (const tgt of tgts) await tgt.stop();
     await array.stop();
     await dir.remove();
   }
 }
 
 function printTable(results: Record<string, Record<string, Result>>): void {
-  const rows = [['workload', 'tandem iscsi', 'tgt', 'tandem nbd', 'iscsi/tgt', 'iscsi/nbd']];
+  const rows = [
+    [
+      'workload',
+      'tandem iscsi',
+      'tgt',
+      'tgt O_SYNC',
+      'tandem nbd',
+      'iscsi/tgt',
+      'iscsi/tgt O_SYNC',
+      'iscsi/nbd',
+    ],
+  ];
   for (const [name, byPeer] of Object.entries(results)) {
     const t = byPeer['tandem iscsi']!;
     const g = byPeer.tgt!;
+    const gs = byPeer['tgt O_SYNC']!;
     const n = byPeer['tandem nbd']!;
     const fmt = (r: Result) => `${r.iops} IOPS ${r.mibPerSec} MiB/s`;
-    rows.push([name, fmt(t), fmt(g), fmt(n), (t.iops / g.iops).toFixed(2), (t.iops / n.iops).toFixed(2)]);
+    rows.push([
+      name,
+      fmt(t),
+      fmt(g),
+      fmt(gs),
+      fmt(n),
+      (t.iops / g.iops).toFixed(2),
+      (t.iops / gs.iops).toFixed(2),
+      (t.iops / n.iops).toFixed(2),
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join(' | '));

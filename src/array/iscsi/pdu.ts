@@ -468,9 +468,21 @@ export function encodeLun(target: Buffer, lun: number, at = 8): void {
   }
 }
 
+/** Each layout's [name, spec] pairs, listed once: PDUs are coded per I/O, layouts never change. */
+const LAYOUT_ENTRIES = new WeakMap<object, Array<[string, FieldSpec]>>();
+
+function entriesOf(layout: Readonly<Record<string, FieldSpec>>): Array<[string, FieldSpec]> {
+  let entries = LAYOUT_ENTRIES.get(layout);
+  if (!entries) {
+    entries = Object.entries(layout);
+    LAYOUT_ENTRIES.set(layout, entries);
+  }
+  return entries;
+}
+
 function decodeFields(bhs: Buffer, layout: Readonly<Record<string, FieldSpec>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(layout)) {
+  for (const [name, spec] of entriesOf(layout)) {
     switch (spec[0]) {
       case 'u8':
         out[name] = bhs[spec[1]]!;
@@ -503,7 +515,7 @@ function decodeFields(bhs: Buffer, layout: Readonly<Record<string, FieldSpec>>):
 
 function encodeFields(bhs: Buffer, layout: Readonly<Record<string, FieldSpec>>, values: object): void {
   const record = values as Record<string, unknown>;
-  for (const [name, spec] of Object.entries(layout)) {
+  for (const [name, spec] of entriesOf(layout)) {
     const value = record[name];
     if (value === undefined) continue;
     switch (spec[0]) {
@@ -565,7 +577,7 @@ export function encodePdu<O extends KnownOpcode>(
   data?: Buffer,
   ahs?: Buffer,
 ): Buffer[] {
-  const bhs = Buffer.alloc(BHS_BYTES);
+  const bhs = headerBuffer();
   encodeFields(bhs, CHECKED_LAYOUTS[opcode], fields);
   bhs[0] = (bhs[0]! & 0x40) | opcode;
   bhs[1]! |= FIXED_BYTE1[opcode] ?? 0;
@@ -583,6 +595,26 @@ export function encodePdu<O extends KnownOpcode>(
     if (pad > 0) chunks.push(PADDING.subarray(0, pad));
   }
   return chunks;
+}
+
+/**
+ * Headers are cut from a shared arena instead of one allocation each (a read answered with one
+ * Data-In PDU needs one header per I/O). A header is written once and handed to the socket,
+ * which never hands it back, so slices of a retired arena stay valid for as long as they are
+ * referenced.
+ */
+const HEADER_ARENA_BYTES = 64 * 1024;
+let headerArena = Buffer.allocUnsafeSlow(HEADER_ARENA_BYTES);
+let headerArenaUsed = HEADER_ARENA_BYTES;
+
+function headerBuffer(): Buffer {
+  if (headerArenaUsed + BHS_BYTES > HEADER_ARENA_BYTES) {
+    headerArena = Buffer.allocUnsafeSlow(HEADER_ARENA_BYTES);
+    headerArenaUsed = 0;
+  }
+  const bhs = headerArena.subarray(headerArenaUsed, headerArenaUsed + BHS_BYTES);
+  headerArenaUsed += BHS_BYTES;
+  return bhs.fill(0);
 }
 
 /** Encodes a PDU into one contiguous Buffer (tests, small PDUs). */
