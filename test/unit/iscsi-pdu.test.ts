@@ -227,6 +227,36 @@ test('frame reader: whole PDUs from any chunking, byte by byte included', () => 
   assert.equal(reader.bufferedBytes, 0, 'padding consumed');
 });
 
+test('frame reader: a Data-Out segment goes straight where placement says, other PDUs are not asked', () => {
+  const payload = Buffer.alloc(8000, 0x5a); // within the 8 KiB MaxRecvDataSegmentLength before negotiation
+  const dataOut = encodePduBuffer(Opcode.DATA_OUT, SAMPLES[Opcode.DATA_OUT], payload);
+  const nop = encodePduBuffer(Opcode.NOP_OUT, SAMPLES[Opcode.NOP_OUT], Buffer.from('ping!'));
+  const stream = Buffer.concat([nop, dataOut]);
+  const reader = new PduReader();
+  // Arrives in 3 KiB socket chunks, so the segment spans several of them.
+  for (let at = 0; at < stream.length; at += 3072) reader.push(stream.subarray(at, at + 3072));
+  const commandBuffer = Buffer.alloc(20_000);
+  const asked: number[] = [];
+  const placement = (bhs: Buffer, dataBytes: number) => {
+    asked.push(bhs[0]! & 0x3f);
+    return commandBuffer.subarray(4096, 4096 + dataBytes);
+  };
+  const first = reader.next(placement);
+  assert.ok(first && !('invalid' in first));
+  assert.equal(first.data.toString(), 'ping!');
+  const second = reader.next(placement);
+  assert.ok(second && !('invalid' in second));
+  assert.deepEqual(asked, [Opcode.DATA_OUT]);
+  assert.equal(second.data.buffer, commandBuffer.buffer, 'the data is the command buffer region');
+  assert.equal(second.data.byteOffset, commandBuffer.byteOffset + 4096);
+  assert.ok(commandBuffer.subarray(4096, 4096 + payload.length).equals(payload));
+  assert.equal(reader.bufferedBytes, 0);
+  // A placement that declines gets the data in a PDU buffer as before.
+  reader.push(dataOut);
+  const third = reader.next(() => null);
+  assert.ok(third && !('invalid' in third) && third.data.equals(payload));
+});
+
 test('frame reader: target opcodes, reserved bit and oversized data segments are invalid', () => {
   const reader = new PduReader();
   const nopIn = encodePduBuffer(Opcode.NOP_IN, SAMPLES[Opcode.NOP_IN]);

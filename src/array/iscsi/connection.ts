@@ -85,11 +85,15 @@ export class IscsiConnection implements SessionConnection {
     return this.phaseNow;
   }
 
+  /** In full feature phase, Data-Out data goes straight into its command's buffer. */
+  private readonly placement = (bhs: Buffer, dataBytes: number): Buffer | null =>
+    this.phaseNow === 'full-feature' && this.session ? this.session.placeDataOut(this, bhs, dataBytes) : null;
+
   feed(chunk: Buffer): void {
     if (this.phaseNow === 'closing') return;
     this.reader.push(chunk);
     while (this.phase !== 'closing') {
-      const framed = this.reader.next();
+      const framed = this.reader.next(this.placement);
       if (framed === null) break;
       if ('invalid' in framed) {
         this.logger.warn(

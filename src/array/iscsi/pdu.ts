@@ -677,7 +677,12 @@ export class PduReader {
     return this.queue.length;
   }
 
-  next(): FrameResult {
+  /**
+   * The next PDU. `placement`, when given, may name where a Data-Out's data segment goes (the
+   * command's buffer, at its offset): the bytes are then copied there straight from the socket
+   * chunks, once, instead of into a PDU buffer first and the command's buffer after.
+   */
+  next(placement?: DataPlacement): FrameResult {
     const queue = this.queue;
     if (!queue.gather(BHS_BYTES)) return null;
     const head = queue.front;
@@ -693,7 +698,11 @@ export class PduReader {
     if (queue.length < total) return null;
     const bhs = Buffer.from(queue.take(BHS_BYTES));
     const ahs = ahsBytes > 0 ? Buffer.from(queue.take(ahsBytes)) : EMPTY;
-    const data = dataBytes > 0 ? queue.take(dataBytes) : EMPTY;
+    let data = EMPTY;
+    if (dataBytes > 0) {
+      const target = placement && opcode === Opcode.DATA_OUT ? placement(bhs, dataBytes) : null;
+      data = target && target.length === dataBytes ? queue.takeInto(target) : queue.take(dataBytes);
+    }
     queue.skip(paddingBytes(dataBytes));
     return { bhs, ahs, data };
   }
@@ -702,6 +711,9 @@ export class PduReader {
     this.queue.clear();
   }
 }
+
+/** Where a Data-Out's data segment should land (exactly `dataBytes` long), or null for a PDU buffer. */
+export type DataPlacement = (bhs: Buffer, dataBytes: number) => Buffer | null;
 
 /** Reads target PDUs from a stream (the test initiator's side): no opcode or length policy. */
 export class TargetPduReader {

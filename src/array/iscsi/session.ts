@@ -73,6 +73,9 @@ export interface TargetContext {
 
 /** Fixed-format sense for failures the transport detects itself: ABORTED COMMAND, DATA PHASE ERROR. */
 const SENSE_DATA_PHASE_ERROR = fixedSense(0x0b, 0x4b, 0x00);
+/** Data-Out BHS: Initiator Task Tag and Buffer Offset (RFC 7143 11.7). */
+const DATA_OUT_ITT_AT = 16;
+const DATA_OUT_BUFFER_OFFSET_AT = 40;
 /** HARDWARE ERROR, INTERNAL TARGET FAILURE: the SCSI layer threw (our bug). */
 const SENSE_INTERNAL_FAILURE = fixedSense(0x04, 0x44, 0x00);
 /** ILLEGAL REQUEST, INVALID FIELD IN CDB: a CDB we cannot take (too long, too much data). */
@@ -330,6 +333,13 @@ export class IscsiSession {
     if (!state || state.task.cmdSN !== fields.cmdSN || state.task.immediate !== fields.immediate) return;
     state.task.delivered = true;
     this.progress(state);
+  }
+
+  /** The command buffer region a Data-Out's data may be read into directly (see PduReader.next). */
+  placeDataOut(conn: SessionConnection, bhs: Buffer, dataBytes: number): Buffer | null {
+    const state = this.tasks.get(bhs.readUInt32BE(DATA_OUT_ITT_AT));
+    if (!state || state.conn !== conn || state.task.executing) return null;
+    return state.task.placement(bhs.readUInt32BE(DATA_OUT_BUFFER_OFFSET_AT), dataBytes);
   }
 
   private dataOut(conn: SessionConnection, fields: DataOutFields, data: Buffer): void {

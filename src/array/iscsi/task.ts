@@ -141,9 +141,22 @@ export class Task {
     return plans;
   }
 
+  /**
+   * Where the data of a Data-Out at `bufferOffset` may be read straight into: the next bytes of
+   * this command's buffer, when they fit. The PDU is checked after (`dataOutPdu`); bytes placed
+   * for a PDU found invalid are never counted as received.
+   */
+  placement(bufferOffset: number, dataBytes: number): Buffer | null {
+    if (this.aborted || bufferOffset !== this.received || bufferOffset + dataBytes > this.acceptBytes)
+      return null;
+    return this.dataOut.subarray(bufferOffset, bufferOffset + dataBytes);
+  }
+
   private store(data: Buffer): void {
     const room = this.acceptBytes - this.received;
-    if (room > 0) data.copy(this.dataOut, this.received, 0, Math.min(room, data.length));
+    const inPlace =
+      data.buffer === this.dataOut.buffer && data.byteOffset === this.dataOut.byteOffset + this.received;
+    if (room > 0 && !inPlace) data.copy(this.dataOut, this.received, 0, Math.min(room, data.length));
     this.received += data.length;
   }
 }

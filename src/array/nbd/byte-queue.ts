@@ -54,6 +54,11 @@ export class ByteQueue {
     return this.copyOut(count, Buffer.allocUnsafe(count));
   }
 
+  /** Removes the next `target.length` bytes into `target` (caller checked length); one copy. */
+  takeInto(target: Buffer): Buffer {
+    return this.copyOut(target.length, target);
+  }
+
   /** Drops the next `count` bytes (caller checked length). */
   skip(count: number): void {
     let left = count;
