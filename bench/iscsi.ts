@@ -2,10 +2,13 @@
 // run, against Debian's tgt (user-space target, tgtd) serving a raw file, plus Tandem's own NBD
 // path for the same volume. 4 KiB scattered (qemu-img bench has no random mode: a stride of a
 // large prime number of blocks spreads the requests over the whole 1 GiB) and 1 MiB sequential,
-// read and write. Needs root for tgtd (apt-get install tgt). Prints JSON and a table with ratios.
+// read and write, after every target was filled with the same random 1 GiB image. Needs root for
+// tgtd (apt-get install tgt). Prints JSON and a table with ratios.
 // Not a test: numbers vary with the machine; docs/benchmarks.md records measured runs.
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, makeTempDir, restSession, startArrayProcess } from '../test/helpers/array-process.js';
@@ -30,15 +33,8 @@ interface Workload {
 /** 4 KiB x 1021 (a prime): consecutive requests land ~4 MiB apart and wrap over the whole LU. */
 const SCATTER_STEP = 4096 * 1021;
 
+/** Reads first, while every target still holds the random fill; then the writes. */
 const WORKLOADS: Workload[] = [
-  {
-    name: '4k scattered write QD32',
-    bufferBytes: 4096,
-    stepBytes: SCATTER_STEP,
-    depth: 32,
-    write: true,
-    count: COUNT_SMALL,
-  },
   {
     name: '4k scattered read QD32',
     bufferBytes: 4096,
@@ -48,19 +44,27 @@ const WORKLOADS: Workload[] = [
     count: COUNT_SMALL,
   },
   {
-    name: '1M seq write QD8',
-    bufferBytes: 1 << 20,
-    stepBytes: 1 << 20,
-    depth: 8,
-    write: true,
-    count: COUNT_LARGE,
-  },
-  {
     name: '1M seq read QD8',
     bufferBytes: 1 << 20,
     stepBytes: 1 << 20,
     depth: 8,
     write: false,
+    count: COUNT_LARGE,
+  },
+  {
+    name: '4k scattered write QD32',
+    bufferBytes: 4096,
+    stepBytes: SCATTER_STEP,
+    depth: 32,
+    write: true,
+    count: COUNT_SMALL,
+  },
+  {
+    name: '1M seq write QD8',
+    bufferBytes: 1 << 20,
+    stepBytes: 1 << 20,
+    depth: 8,
+    write: true,
     count: COUNT_LARGE,
   },
 ];
@@ -102,6 +106,29 @@ async function bench(image: { opts?: string; url?: string }, w: Workload): Promi
  * tgtd on its own port serving a raw file: `sync` opens the file O_SYNC (--bsoflags sync), so a
  * write is on disk when acknowledged, as on Tandem; without it writes land in the page cache.
  */
+/** CPU ticks (user + system, all threads) the process has used. */
+async function cpuTicks(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** Below this many ticks per second (of 100) the array's background work (destage) is done. */
+const SETTLED_TICKS_PER_SECOND = 5;
+const SETTLE_MAX_SECONDS = 60;
+
+/**
+ * Waits until the array daemon is idle: its destage of the previous run's writes would otherwise
+ * land on whichever peer is measured next.
+ */
+async function settle(pid: number): Promise<void> {
+  for (let i = 0; i < SETTLE_MAX_SECONDS; i++) {
+    const before = await cpuTicks(pid);
+    await new Promise((r) => setTimeout(r, 1000));
+    if ((await cpuTicks(pid)) - before < SETTLED_TICKS_PER_SECOND) return;
+  }
+}
+
 async function startTgt(dir: string, sync: boolean): Promise<{ portal: string; stop: () => Promise<void> }> {
   const port = await freePort();
   const control = String(1000 + Math.floor(Math.random() * 8000));
@@ -169,20 +196,21 @@ async function main(): Promise<void> {
       'tgt O_SYNC': { opts: iscsiOpts(tgtSync.portal, TGT_IQN, 1) },
       'tandem nbd': { url: `nbd://127.0.0.1:${array.nbdPort}/bench` },
     };
-    // Fill every target first so reads find written data everywhere.
-    const fill: Workload = {
-      name: 'fill',
-      bufferBytes: 1 << 20,
-      stepBytes: 1 << 20,
-      depth: 8,
-      write: true,
-      count: SIZE_BYTES >> 20,
-    };
-    for (const image of Object.values(peers)) await bench(image, fill);
+    // Fill every target with the same random image first, so reads find data everywhere and
+    // none of it deduplicates (qemu-img bench writes one pattern, which Tandem stores once).
+    const image = join(dir.path, 'random.raw');
+    await writeFile(image, randomBytes(SIZE_BYTES));
+    for (const [peer, target] of Object.entries(peers)) {
+      if (peer === 'tandem nbd') continue; // the same volume as 'tandem iscsi'
+      await exec('qemu-img', ['convert', '-n', '-f', 'raw', image, '--target-image-opts', target.opts!]);
+    }
     const results: Record<string, Record<string, Result>> = {};
     for (const w of WORKLOADS) {
       results[w.name] = {};
-      for (const [peer, image] of Object.entries(peers)) results[w.name]![peer] = await bench(image, w);
+      for (const [peer, image] of Object.entries(peers)) {
+        if (peer.startsWith('tandem')) await settle(array.child.pid!);
+        results[w.name]![peer] = await bench(image, w);
+      }
     }
     console.log(JSON.stringify({ results }, null, 2));
     printTable(results);

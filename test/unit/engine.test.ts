@@ -67,6 +67,29 @@ test('engine: identical blocks are stored once (dedup) and compressible ones shr
   await engine.close();
 });
 
+test('engine: a range of deduplicated blocks reads back whole, mixed with unique and compressed ones', async () => {
+  const { engine } = await freshEngine();
+  const vol = await newVolume(engine);
+  const same = randomBytes(BLOCK_BYTES);
+  const text = Buffer.alloc(BLOCK_BYTES, 'tandem replicated block storage ');
+  const expected: Buffer[] = [];
+  // same x3, unique, same, text x2, same x2, unique: runs of one stored block and adjacent ones.
+  const plan = ['same', 'same', 'same', 'unique', 'same', 'text', 'text', 'same', 'same', 'unique'];
+  for (const [i, kind] of plan.entries()) {
+    const block = kind === 'same' ? same : kind === 'text' ? text : randomBytes(BLOCK_BYTES);
+    expected.push(block);
+    await engine.write(vol, i * BLOCK_BYTES, block);
+  }
+  await engine.destageNow();
+  assert.equal(engine.stats().blockCount, 4);
+  const whole = await engine.read(vol.headLayerId, 0, plan.length * BLOCK_BYTES);
+  assert.ok(whole.equals(Buffer.concat(expected)));
+  // Partial first and last blocks too.
+  const part = await engine.read(vol.headLayerId, 512, 8 * BLOCK_BYTES);
+  assert.ok(part.equals(Buffer.concat(expected).subarray(512, 512 + 8 * BLOCK_BYTES)));
+  await engine.close();
+});
+
 test('engine: a frozen layer keeps its data while the new head changes (snapshot semantics)', async () => {
   const { engine } = await freshEngine();
   const vol = await newVolume(engine);

@@ -263,9 +263,16 @@ export class BlockStore {
       const last = run[run.length - 1]!.ref;
       const total = last.location.offsetBytes + last.length - first.location.offsetBytes;
       const bytes = this.data.read(first.location, total);
+      let previous = null as { ref: BlockRef; raw: Buffer } | null;
       for (const { request, ref } of run) {
+        // The same stored block again (deduplicated data): checked and decoded once.
+        if (previous?.ref === ref) {
+          previous.raw.copy(request.target, request.targetOffset, request.fromByte, request.toByte);
+          continue;
+        }
         const start = ref.location.offsetBytes - first.location.offsetBytes;
-        this.decodeInto(request, ref, bytes.subarray(start, start + ref.length));
+        const raw = this.decodeInto(request, ref, bytes.subarray(start, start + ref.length));
+        previous = { ref, raw };
       }
       run = [];
     };
@@ -281,10 +288,11 @@ export class BlockStore {
       const ref = this.ref(request.blockId);
       if (!ref) throw new Error(`block ${request.blockId} is mapped but has no reference record`);
       const previous = run[run.length - 1]?.ref;
+      // Next in the data log, or the very same block (deduplicated data reads it only once).
       const adjacent =
         previous &&
         previous.location.segment === ref.location.segment &&
-        previous.location.offsetBytes + previous.length === ref.location.offsetBytes &&
+        (previous.location.offsetBytes + previous.length === ref.location.offsetBytes || previous === ref) &&
         run.length < READ_RUN_BLOCKS_MAX;
       if (!adjacent) flush();
       run.push({ request, ref });
@@ -292,10 +300,12 @@ export class BlockStore {
     flush();
   }
 
-  private decodeInto(request: BlockRead, ref: BlockRef, stored: Buffer): void {
+  /** Checks and decodes one stored block into the request's target; returns the whole block. */
+  private decodeInto(request: BlockRead, ref: BlockRef, stored: Buffer): Buffer {
     if (crc32(stored) !== ref.crc) throw new IoError('io', `block ${request.blockId} failed its checksum`);
     const raw = ref.compressed ? uncompressSync(stored) : stored;
     raw.copy(request.target, request.targetOffset, request.fromByte, request.toByte);
+    return raw;
   }
 
   hasBlock(blockId: number): boolean {
