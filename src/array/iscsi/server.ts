@@ -1,12 +1,12 @@
-// The socket adapter: node:net on one side, IscsiConnection on the other. It owns the timers,
-// batches the PDUs produced in one tick into one write, and stops reading while the connection
-// has too much output queued or the socket cannot take more. A broken or hostile peer closes only
-// itself; nothing thrown inside a socket handler leaves it.
+// The iSCSI server: a listener whose connections are IscsiConnections behind the array's shared
+// socket side (../protocol-socket.ts: batched writes, backpressure, a peer that breaks closes only
+// itself). This file owns the login timer and the target (sessions across connections).
 
 import net from 'node:net';
+import { ProtocolSocket } from '../protocol-socket.js';
 import type { IscsiTargetCatalog } from './catalog.js';
 import type { RandomSource } from './chap.js';
-import { type ConnectionHost, IscsiConnection } from './connection.js';
+import { IscsiConnection } from './connection.js';
 import type { CloseReason } from './errors.js';
 import { ISCSI_CLOSE_LINGER_MS, ISCSI_LOGIN_TIMEOUT_MS, ISCSI_SOCKET_HIGH_WATER_BYTES } from './limits.js';
 import { type IscsiLogger, silentLogger } from './logger.js';
@@ -81,128 +81,44 @@ export async function startIscsiServer(options: IscsiServerOptions): Promise<Isc
   };
 }
 
-class SocketConnection implements ConnectionHost {
-  private readonly connection: IscsiConnection;
-  private flushScheduled = false;
-  private connectionWantsPause = false;
-  private socketFull = false;
-  private reading = true;
-  private closing = false;
-  private readonly loginTimer: NodeJS.Timeout;
-  private lingerTimer: NodeJS.Timeout | undefined;
-  private readonly peer: string;
+/** One iSCSI connection: a ProtocolSocket around an IscsiConnection, with the login timer. */
+class SocketConnection {
+  private readonly link: ProtocolSocket<CloseReason>;
 
   constructor(
-    private readonly socket: net.Socket,
+    socket: net.Socket,
     target: IscsiTarget,
-    private readonly logger: IscsiLogger,
+    logger: IscsiLogger,
     options: IscsiServerOptions,
-    private readonly onClosed: () => void,
+    onClosed: () => void,
   ) {
-    socket.setNoDelay(true);
-    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.connection = new IscsiConnection({
-      target,
-      host: this,
+    this.link = new ProtocolSocket<CloseReason>(socket, {
+      label: 'iscsi',
       logger,
-      logContext: { peer: this.peer },
+      lingerMs: ISCSI_CLOSE_LINGER_MS,
+      onClosed,
+    });
+    const link = this.link;
+    const connection = new IscsiConnection({
+      target,
+      host: link,
+      logger,
+      logContext: { peer: link.peer },
       ...(options.random ? { random: options.random } : {}),
     });
-    this.loginTimer = setTimeout(
-      () => this.guard(() => this.connection.loginTimedOut()),
+    const loginTimer = setTimeout(
+      () => link.guard(() => connection.loginTimedOut()),
       options.loginTimeoutMs ?? ISCSI_LOGIN_TIMEOUT_MS,
     );
-    socket.on('data', (chunk: Buffer) => this.guard(() => this.onData(chunk)));
-    socket.on('drain', () => this.onDrain());
-    socket.on('error', (error) =>
-      this.logger.debug({ peer: this.peer, err: error }, 'iscsi: connection error'),
-    );
-    socket.on('close', () => this.onSocketClosed());
-  }
-
-  outputReady(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // One flush per callback or run of promise jobs: the PDUs produced there leave in one write.
-    process.nextTick(() => this.guard(this.flush));
-  }
-
-  pauseInput(): void {
-    this.connectionWantsPause = true;
-    this.updateReading();
-  }
-
-  resumeInput(): void {
-    this.connectionWantsPause = false;
-    this.updateReading();
-  }
-
-  closeConnection(_reason: CloseReason): void {
-    if (this.closing) return;
-    this.closing = true;
-    this.flush();
-    this.socket.end();
-    this.lingerTimer = setTimeout(() => this.socket.destroy(), ISCSI_CLOSE_LINGER_MS);
-    this.lingerTimer.unref();
+    link.attach(connection, {
+      afterData: () => {
+        if (connection.phase !== 'login') clearTimeout(loginTimer);
+      },
+      onClose: () => clearTimeout(loginTimer),
+    });
   }
 
   destroy(reason: CloseReason): void {
-    this.guard(() => this.connection.end(reason));
-    this.socket.destroy();
-  }
-
-  private onData(chunk: Buffer): void {
-    this.connection.feed(chunk);
-    if (this.connection.phase !== 'login') clearTimeout(this.loginTimer);
-  }
-
-  private readonly flush = (): void => {
-    this.flushScheduled = false;
-    const chunks = this.connection.takeOutput();
-    if (chunks.length === 0 || this.socket.destroyed || !this.socket.writable) return;
-    let accepted = true;
-    this.socket.cork(); // one writev for the whole batch
-    for (const chunk of chunks) accepted = this.socket.write(chunk);
-    this.socket.uncork();
-    if (!accepted && !this.socketFull) {
-      this.socketFull = true;
-      this.updateReading();
-    }
-  };
-
-  private onDrain(): void {
-    if (!this.socketFull) return;
-    this.socketFull = false;
-    this.updateReading();
-  }
-
-  private updateReading(): void {
-    const want = !this.connectionWantsPause && !this.socketFull;
-    if (want === this.reading || this.socket.destroyed) return;
-    this.reading = want;
-    if (want) this.socket.resume();
-    else this.socket.pause();
-  }
-
-  private onSocketClosed(): void {
-    clearTimeout(this.loginTimer);
-    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
-    this.guard(() => this.connection.end('peer-closed'));
-    this.onClosed();
-  }
-
-  /** Connection code runs inside socket events: a throw there must not take the process down. */
-  private guard(work: () => void): void {
-    try {
-      work();
-    } catch (bug) {
-      this.logger.error({ err: bug, peer: this.peer }, 'iscsi: internal error; closing the connection');
-      try {
-        this.connection.end('internal-error');
-      } catch {
-        // the connection is going away regardless
-      }
-      this.socket.destroy();
-    }
+    this.link.destroy(reason);
   }
 }
