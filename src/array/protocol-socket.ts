@@ -6,6 +6,23 @@
 
 import type net from 'node:net';
 
+/** Listens on host:port (0: any free port) and resolves with the address bound. */
+export async function listenOn(
+  server: net.Server,
+  host: string,
+  port: number,
+): Promise<{ host: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as net.AddressInfo;
+  return { host: bound.address, port: bound.port };
+}
+
 /** The reasons every protocol knows: the peer went away, our bug, the server stops. */
 type SocketReason = 'peer-closed' | 'internal-error' | 'server-shutdown';
 

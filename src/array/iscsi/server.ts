@@ -3,7 +3,7 @@
 // itself). This file owns the login timer and the target (sessions across connections).
 
 import net from 'node:net';
-import { ProtocolSocket } from '../protocol-socket.js';
+import { listenOn, ProtocolSocket } from '../protocol-socket.js';
 import type { IscsiTargetCatalog } from './catalog.js';
 import type { RandomSource } from './chap.js';
 import { IscsiConnection } from './connection.js';
@@ -53,15 +53,7 @@ export async function startIscsiServer(options: IscsiServerOptions): Promise<Isc
   });
   server.on('error', (error) => logger.error({ err: error }, 'iscsi: server error'));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as net.AddressInfo;
-  const address = { host: bound.address, port: bound.port };
+  const address = await listenOn(server, options.host, options.port);
   target.portal =
     options.portal ??
     (address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`);

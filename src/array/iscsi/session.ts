@@ -36,6 +36,7 @@ import {
   type TaskMgmtFields,
   type TextFields,
 } from './pdu.js';
+import { cdbLengthOf } from './scsi/cdb.js';
 import {
   type ScsiDeviceServer,
   type ScsiNexus,
@@ -44,7 +45,7 @@ import {
   type ScsiTask,
 } from './scsi/types.js';
 import { snAdd, snDistance, snLess } from './sequence.js';
-import { cdbLength, Task } from './task.js';
+import { Task } from './task.js';
 import { decodeText, encodeText, splitText, TextAssembler, type TextPairs } from './text.js';
 
 /** What the session needs of one of its connections. */
@@ -73,6 +74,8 @@ export interface TargetContext {
 
 /** Fixed-format sense for failures the transport detects itself: ABORTED COMMAND, DATA PHASE ERROR. */
 const SENSE_DATA_PHASE_ERROR = fixedSense(0x0b, 0x4b, 0x00);
+/** A SCSI Command BHS holds up to 16 CDB bytes (longer CDBs continue in an AHS). */
+const BHS_CDB_BYTES = 16;
 /** Data-Out BHS: Initiator Task Tag and Buffer Offset (RFC 7143 11.7). */
 const DATA_OUT_ITT_AT = 16;
 const DATA_OUT_BUFFER_OFFSET_AT = 40;
@@ -274,7 +277,8 @@ export class IscsiSession {
       this.reject(conn, RejectReason.TASK_IN_PROGRESS, raw.bhs);
       return;
     }
-    let cdb = fields.cdb.subarray(0, cdbLength(fields.cdb[0]!));
+    // The CDB's length from its opcode group; variable-length and vendor groups keep all 16 bytes.
+    let cdb = fields.cdb.subarray(0, cdbLengthOf(fields.cdb[0]!) || BHS_CDB_BYTES);
     if (ahs.length > 0) {
       const extra = parseAhs(ahs);
       if ('invalid' in extra || extra.bidiReadLength !== null) {

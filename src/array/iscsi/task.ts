@@ -160,18 +160,3 @@ export class Task {
     this.received += data.length;
   }
 }
-
-/** CDB length from the group code of its opcode (SPC-4 4.2.5.1); 16 for variable and vendor groups. */
-export function cdbLength(opcode: number): number {
-  switch (opcode >> 5) {
-    case 0:
-      return 6;
-    case 1:
-    case 2:
-      return 10;
-    case 5:
-      return 12;
-    default:
-      return 16;
-  }
-}

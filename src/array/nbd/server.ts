@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { NBD_HANDSHAKE_TIMEOUT_MS } from '../../constants.js';
 import type { ExportCatalog } from '../engine/block-device.js';
-import { ProtocolSocket } from '../protocol-socket.js';
+import { listenOn, ProtocolSocket } from '../protocol-socket.js';
 import type { CloseReason } from './errors.js';
 import { NBD_CLOSE_LINGER_MS, NBD_SOCKET_HIGH_WATER_BYTES } from './limits.js';
 import { type NbdLogger, silentLogger } from './logger.js';
@@ -38,15 +38,7 @@ export async function startNbdServer(options: NbdServerOptions): Promise<NbdServ
   });
   server.on('error', (error) => logger.error({ err: error }, 'nbd: server error'));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = server.address() as net.AddressInfo;
-  const address = { host: bound.address, port: bound.port };
+  const address = await listenOn(server, options.host, options.port);
   logger.info({ ...address }, 'nbd: listening');
 
   let closed: Promise<void> | undefined;
