@@ -1,5 +1,5 @@
 // `tandem array start`: initialises the data directory on first start (API token, TLS
-// certificate), opens the array and serves REST (HTTPS) and NBD until SIGTERM/SIGINT.
+// certificate), opens the array and serves REST (HTTPS), NBD and iSCSI until SIGTERM/SIGINT.
 
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

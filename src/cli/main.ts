@@ -36,7 +36,9 @@ program
 const array = program.command('array').description('storage array daemon');
 array
   .command('start')
-  .description('run one storage array (REST API over HTTPS, volumes over NBD) until SIGTERM or SIGINT')
+  .description(
+    'run one storage array (REST API over HTTPS, volumes over NBD and iSCSI) until SIGTERM or SIGINT',
+  )
   .requiredOption('--name <name>', 'array name (as reported by GET /arrays)')
   .requiredOption('--data-dir <dir>', 'where the array keeps its data; initialised on first start')
   .option('--rest <host:port>', 'REST API (HTTPS) listen address', '127.0.0.1:8443')
@@ -69,7 +71,9 @@ On first start DIR is initialised: an API token for user pureuser is written to 
 (mode 0600) and a self-signed certificate to DIR/tls/. Log in as Pure's clients do:
   curl -sk -X POST -H "api-token: $(cat DIR/api-token)" -D - https://127.0.0.1:8443/api/2.38/login
 Every acknowledged write is durable (O_DSYNC journal): SIGKILL loses none.
-A volume is exported over NBD (export name = volume name) while it is connected to a host.
+A volume is exported over NBD (export name = volume name) while it is connected to a host, and
+over iSCSI to the initiators in that host's iqns, at the connection's LUN (target IQN: GET /ports;
+CHAP from PATCH /hosts {"chap": ...}).
 Logs are JSON lines (pino) on stdout; TANDEM_DEBUG=1 adds stack traces to fatal errors.`,
   )
   .action(

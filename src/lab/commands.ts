@@ -87,7 +87,7 @@ connections site-a -> site-b sync, site-a -> site-c and site-b -> site-c async, 
 of the lab; the Cinder API with backend puredriver-1 and volume types SyncReplicated, AsyncReplicated
 and TriSync; an admin (password in DIR/admin-password) and a demo member (DIR/demo-password).
 Default ports: control API ${DEFAULT_PORTS.control}, mediator ${DEFAULT_PORTS.mediator}, cinder ${DEFAULT_PORTS.cinder}, replication proxies ${DEFAULT_PORTS.proxies.join('/')},
-arrays REST 8443/9443/10443, NBD 10809-10811, replication 8444/9444/10444.
+arrays REST 8443/9443/10443, NBD 10809-10811, iSCSI 3260-3262, replication 8444/9444/10444.
 Every daemon logs JSON lines to DIR/logs/<name>.log; DIR/lab.json says what runs where (no secrets).
 The control API (GET /lab; POST /lab/arrays/NAME/kill|stop|start, /lab/links/FROM/TO/cut|restore,
 /lab/mediator/stop|start, /lab/down) serves drills; the web console is at <control URL>/console.`,
