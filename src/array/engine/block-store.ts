@@ -262,6 +262,10 @@ export class BlockStore {
       const first = run[0]!.ref;
       const last = run[run.length - 1]!.ref;
       const total = last.location.offsetBytes + last.length - first.location.offsetBytes;
+      if (this.readRunInPlace(run, total)) {
+        run = [];
+        return;
+      }
       const bytes = this.data.read(first.location, total);
       let previous = null as { ref: BlockRef; raw: Buffer } | null;
       for (const { request, ref } of run) {
@@ -298,6 +302,29 @@ export class BlockStore {
       run.push({ request, ref });
     }
     flush();
+  }
+
+  /**
+   * The common aligned read: every block of the run stored raw, wanted whole, one after another in
+   * the same target. Then the data log is read straight into the target and each block checked
+   * there: no buffer of its own, no copy. Returns false (nothing read) for any other run.
+   */
+  private readRunInPlace(run: Array<{ request: BlockRead; ref: BlockRef }>, total: number): boolean {
+    const head = run[0]!.request;
+    if (total !== run.length * BLOCK_BYTES) return false; // compressed, short or repeated blocks
+    for (const [i, { request, ref }] of run.entries()) {
+      if (ref.compressed || ref.length !== BLOCK_BYTES) return false;
+      if (request.fromByte !== 0 || request.toByte !== BLOCK_BYTES) return false;
+      if (request.target !== head.target || request.targetOffset !== head.targetOffset + i * BLOCK_BYTES)
+        return false;
+    }
+    this.data.readInto(run[0]!.ref.location, total, head.target, head.targetOffset);
+    for (const [i, { request, ref }] of run.entries()) {
+      const at = head.targetOffset + i * BLOCK_BYTES;
+      if (crc32(head.target.subarray(at, at + BLOCK_BYTES)) !== ref.crc)
+        throw new IoError('io', `block ${request.blockId} failed its checksum`);
+    }
+    return true;
   }
 
   /** Checks and decodes one stored block into the request's target; returns the whole block. */

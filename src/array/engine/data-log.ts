@@ -123,6 +123,18 @@ export class DataLog {
     return buffer;
   }
 
+  /** Reads `length` bytes at `location` straight into `target` at `targetOffset` (no buffer of its own). */
+  readInto(location: BlockLocation, length: number, target: Buffer, targetOffset: number): void {
+    const bytesRead = readSync(
+      this.readFd(location.segment),
+      target,
+      targetOffset,
+      length,
+      location.offsetBytes,
+    );
+    if (bytesRead !== length) throw new Error(`short read in data segment ${location.segment}`);
+  }
+
   /** Segment numbers present on disk. */
   segments(): number[] {
     return readdirSync(this.dir)
