@@ -30,6 +30,9 @@ interface Workload {
   count: number;
 }
 
+/** Each measurement is preceded by a run of this fraction of its requests, not counted. */
+const WARM_UP_FRACTION = 0.1;
+
 /** 4 KiB x 1021 (a prime): consecutive requests land ~4 MiB apart and wrap over the whole LU. */
 const SCATTER_STEP = 4096 * 1021;
 
@@ -208,6 +211,10 @@ async function main(): Promise<void> {
     for (const w of WORKLOADS) {
       results[w.name] = {};
       for (const [peer, image] of Object.entries(peers)) {
+        // A short warm-up first: the first peer measured would otherwise pay for JIT compilation
+        // of code the next one reuses (both Tandem paths share the engine).
+        const warmUp = { ...w, count: Math.max(1, Math.round(w.count * WARM_UP_FRACTION)) };
+        await bench(image, warmUp);
         if (peer.startsWith('tandem')) await settle(array.child.pid!);
         results[w.name]![peer] = await bench(image, w);
       }
