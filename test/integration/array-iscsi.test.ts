@@ -5,7 +5,6 @@
 // mutual CHAP from PATCH /hosts, and a malformed PDU that closes only its own connection.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -19,8 +18,9 @@ import {
   startArrayProcess,
   waitFor,
 } from '../helpers/array-process.js';
+import { qemuRoundTrip, runTool, succeeded } from '../helpers/iscsi-clients.js';
 
-const TOOL_TIMEOUT_MS = 60_000;
+const _TOOL_TIMEOUT_MS = 60_000;
 const VOLUME_BYTES = 64 * 1024 * 1024;
 const HOST_IQN = 'iqn.2026-11.test.tandem:host-1';
 const STRANGER_IQN = 'iqn.2026-11.test.tandem:stranger';
@@ -36,34 +36,8 @@ let targetIqn = '';
 let portal = '';
 let serial = '';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      args,
-      // latin1: iscsi-inq prints binary designators (the NAA id) as raw bytes.
-      {
-        timeout: TOOL_TIMEOUT_MS,
-        env: { ...process.env, ...env },
-        maxBuffer: 16 * 1024 * 1024,
-        encoding: 'latin1',
-      },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-function ok(result: Run, what: string): Run {
-  assert.equal(result.code, 0, `${what}: exit ${result.code}\n${result.stdout}\n${result.stderr}`);
-  return result;
-}
+const run = runTool;
+const ok = succeeded;
 
 const lunUrl = (lun: number, credentials = '') =>
   `iscsi://${credentials}127.0.0.1:${array.iscsiPort}/${targetIqn}/${lun}`;
@@ -158,13 +132,8 @@ test('iscsi-readcapacity16: 512-byte blocks, the volume size, thin provisioning'
 
 test('qemu-img over iscsi:// writes 8 MiB and reads it back byte for byte', async () => {
   const data = randomBytes(8 * 1024 * 1024);
-  const source = join(work.path, 'in.raw');
-  const back = join(work.path, 'back.raw');
-  await writeFile(source, data);
   const opts = `driver=iscsi,transport=tcp,portal=${portal},target=${targetIqn},lun=1,initiator-name=${HOST_IQN}`;
-  ok(await run('qemu-img', ['convert', '-n', '-f', 'raw', source, '--target-image-opts', opts]), 'write');
-  ok(await run('qemu-img', ['convert', '--image-opts', opts, '-O', 'raw', back]), 'read');
-  const read = await readFile(back);
+  const read = await qemuRoundTrip(work.path, opts, data);
   assert.equal(read.length, VOLUME_BYTES);
   assert.ok(read.subarray(0, data.length).equals(data), 'the bytes read back are the ones written');
   assert.ok(

@@ -5,18 +5,18 @@
 // that closes only its own connection.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createScsiDeviceServer } from '../../src/array/iscsi/scsi/device-server.js';
 import { type IscsiServer, startIscsiServer } from '../../src/array/iscsi/server.js';
+import { qemuRoundTrip, runTool, succeeded } from '../helpers/iscsi-clients.js';
 import { MemoryDevice, MemoryIscsiCatalog, TEST_TARGET_IQN } from '../helpers/iscsi-transport-fakes.js';
 
-const TOOL_TIMEOUT_MS = 60_000;
+const _TOOL_TIMEOUT_MS = 60_000;
 const VOLUME_BYTES = 64 * 1024 * 1024;
 const HOST_IQN = 'iqn.2026-11.test.tandem:iscsi-host';
 const CHAP_IQN = 'iqn.2026-11.test.tandem:chap-host';
@@ -30,28 +30,8 @@ let server: IscsiServer;
 let dir: string;
 const logLines: string[] = [];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      args,
-      { timeout: TOOL_TIMEOUT_MS, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-function ok(result: Run, what: string): Run {
-  assert.equal(result.code, 0, `${what}: exit ${result.code}\n${result.stdout}\n${result.stderr}`);
-  return result;
-}
+const run = runTool;
+const ok = succeeded;
 
 const portal = () => `127.0.0.1:${server.address.port}`;
 const lunUrl = (lun: number, credentials = '') =>
@@ -107,13 +87,8 @@ test('iscsi-inq and iscsi-readcapacity16 on LUN 0', async () => {
 
 test('qemu-img over iscsi:// writes 8 MiB and reads the volume back byte for byte', async () => {
   const data = randomBytes(8 * 1024 * 1024);
-  const source = join(dir, 'in.raw');
-  const back = join(dir, 'back.raw');
-  await writeFile(source, data);
   const opts = `driver=iscsi,transport=tcp,portal=${portal()},target=${TEST_TARGET_IQN},lun=0,initiator-name=${HOST_IQN}`;
-  ok(await run('qemu-img', ['convert', '-n', '-f', 'raw', source, '--target-image-opts', opts]), 'write');
-  ok(await run('qemu-img', ['convert', '--image-opts', opts, '-O', 'raw', back]), 'read');
-  const read = await readFile(back);
+  const read = await qemuRoundTrip(dir, opts, data);
   assert.equal(read.length, VOLUME_BYTES);
   assert.ok(read.subarray(0, data.length).equals(data), 'the bytes read back are the ones written');
   assert.ok(

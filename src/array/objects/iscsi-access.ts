@@ -41,12 +41,16 @@ export class ArrayIscsiAccess implements IscsiTargetCatalog {
     return host ? { host: host.name, chap: { ...host.chap } } : null;
   }
 
-  /** LUN -> volume for the initiator's host (a private connection wins over a shared one). */
-  private mapping(initiatorName: string): Map<number, VolumeRecord> {
+  /**
+   * LUN -> volume for the initiator's host (a private connection wins over a shared one), or only
+   * `onlyLun`: `open` runs for every SCSI command, so it makes one pass and no map of the rest.
+   */
+  private mapping(initiatorName: string, onlyLun?: number): Map<number, VolumeRecord> {
     const map = new Map<number, VolumeRecord>();
     const host = this.hostOf(initiatorName);
     if (!host) return map;
     for (const c of this.state.connections) {
+      if (onlyLun !== undefined && c.lun !== onlyLun) continue;
       const mine =
         c.hostName === host.name || (c.hostGroupName !== null && c.hostGroupName === host.hostGroup);
       if (!mine) continue;
@@ -62,7 +66,7 @@ export class ArrayIscsiAccess implements IscsiTargetCatalog {
   }
 
   open(initiatorName: string, lun: number): LogicalUnit | null {
-    const volume = this.mapping(initiatorName).get(lun);
+    const volume = this.mapping(initiatorName, lun).get(lun);
     if (!volume) return null;
     const device = this.exports.open(volume.name);
     if ('refused' in device) return null;
