@@ -1,11 +1,12 @@
 // `tandem pgroup list|replicate`: protection groups of an array, and a snapshot replicated now to
 // every target with the transfer's progress, amount sent and rate.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { TransferView } from '../drill/array-api.js';
 import { resolveArray, UsageError } from './array-target.js';
 import { formatDuration, ProgressBar } from './progress-bar.js';
-import { parseSeconds, printJson, sleep, withArrayOptions } from './target-options.js';
+import { parseSeconds, printJson, withArrayOptions } from './target-options.js';
 
 const POLL_MS = 500;
 const DEFAULT_WAIT_SECONDS = 3600;

@@ -1,11 +1,12 @@
 // `tandem pod list|wait|stretch`: stretched pods seen from one array, and waiting for a baseline or
 // a resync with a progress bar (the pod's `arrays[].progress`, which both arrays report).
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { PodArrayView } from '../drill/array-api.js';
 import { type ArrayTarget, resolveArray } from './array-target.js';
 import { ProgressBar } from './progress-bar.js';
-import { parseSeconds, printJson, sleep, withArrayOptions } from './target-options.js';
+import { parseSeconds, printJson, withArrayOptions } from './target-options.js';
 
 /** How often the pod is asked while waiting. */
 const POLL_MS = 500;
