@@ -118,6 +118,8 @@ export const PERF_HISTORY_SECONDS = 300;
 // Engine and object bookkeeping bounds.
 /** Longest run of adjacent blocks fetched with one read (1 MiB of raw blocks). */
 export const READ_RUN_BLOCKS_MAX = 256;
+/** Runs at least this long are read on the thread pool (engine.readAsync); shorter ones at once. */
+export const READ_ASYNC_MIN_BYTES = 64 * 1024;
 /** Zero ranges up to this many blocks are tracked per block; larger ones as one range. */
 export const ZERO_RANGE_PER_BLOCK_MAX = 256;
 /** Map entries of a dead layer removed per store transaction (bounds one transaction's size). */

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { pbkdf2, randomBytes } from 'node:crypto';
 import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { promisify } from 'node:util';
 import { IoError } from '../../src/array/engine/block-device.js';
+import { DATA_SEGMENT_HEADER_BYTES, DataLog } from '../../src/array/engine/data-log.js';
 import { BlockEngine } from '../../src/array/engine/engine.js';
 import { BLOCK_BYTES } from '../../src/constants.js';
 
+const pbkdf2Async = promisify(pbkdf2);
 const dirs: string[] = [];
 after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
@@ -96,4 +99,65 @@ test('data log: a segment starts with the fixed TDL1 header (magic, version 1, s
   await file.close();
   // Any change here is a format change: bump the version and keep reading the old one.
   assert.equal(header.toString('hex'), `54444c31` + `01000000` + `00000001` + '00'.repeat(20));
+});
+
+test('data log: readAsync returns what read returns, for raw runs, compressed blocks, zeroes and pending writes', async () => {
+  const dir = await tempDir();
+  const engine = await engineIn(dir);
+  const vol = { headLayerId: engine.newLayer(null) };
+  await engine.commitMeta(engine.layerPuts());
+  const random = randomBytes(96 * BLOCK_BYTES); // raw: long runs, read on the thread pool
+  const text = Buffer.alloc(32 * BLOCK_BYTES, 'tandem compresses this text '); // lz4: read at once
+  await engine.write(vol, 0, random);
+  await engine.write(vol, 128 * BLOCK_BYTES, text);
+  await engine.destageNow();
+  await engine.write(vol, 10 * BLOCK_BYTES, Buffer.alloc(BLOCK_BYTES, 7)); // still in the overlay
+  const length = 200 * BLOCK_BYTES;
+  const expected = Buffer.alloc(length);
+  random.copy(expected, 0);
+  expected.fill(7, 10 * BLOCK_BYTES, 11 * BLOCK_BYTES);
+  text.copy(expected, 128 * BLOCK_BYTES);
+  assert.deepEqual(engine.read(vol.headLayerId, 0, length), expected);
+  assert.deepEqual(await engine.readAsync(vol.headLayerId, 0, length), expected);
+  // Unaligned: partial blocks at both ends.
+  assert.deepEqual(await engine.readAsync(vol.headLayerId, 1000, 80_000), expected.subarray(1000, 81_000));
+  await engine.close();
+});
+
+test('data log: a corrupted block read on the thread pool is an I/O error too', async () => {
+  const dir = await tempDir();
+  const engine = await engineIn(dir);
+  const vol = { headLayerId: engine.newLayer(null) };
+  await engine.commitMeta(engine.layerPuts());
+  await engine.write(vol, 0, randomBytes(32 * BLOCK_BYTES));
+  await engine.destageNow();
+  const [segment] = await readdir(join(dir, 'store', 'data'));
+  const handle = await open(join(dir, 'store', 'data', segment!), 'r+');
+  await handle.write(Buffer.from([0xff, 0x00, 0xff]), 0, 3, 32 + 20 * BLOCK_BYTES + 5);
+  await handle.close();
+  await assert.rejects(
+    engine.readAsync(vol.headLayerId, 0, 32 * BLOCK_BYTES),
+    (error: unknown) =>
+      error instanceof IoError && error.code === 'io' && /failed its checksum/.test(error.message),
+  );
+  await engine.close();
+});
+
+test('data log: a segment removed while a read on it is in flight still serves that read', async () => {
+  const dir = await tempDir();
+  const log = new DataLog(dir, { segment: 1, tailBytes: DATA_SEGMENT_HEADER_BYTES }, 1024 * 1024);
+  const data = randomBytes(64 * BLOCK_BYTES);
+  const locations = log.reserve([data.length]);
+  await log.write(locations, [data]);
+  const target = Buffer.alloc(data.length);
+  // Occupy every thread of the pool first, so the read is still queued when the segment goes.
+  const busy = Array.from({ length: Number(process.env.UV_THREADPOOL_SIZE ?? 4) }, () =>
+    pbkdf2Async('x', 'y', 200_000, 32, 'sha256'),
+  );
+  const reading = log.readIntoAsync(locations[0]!, data.length, target, 0);
+  log.remove(1); // compaction deleting the segment: the descriptor must outlive the read
+  await Promise.all([reading, ...busy]);
+  assert.deepEqual(target, data);
+  assert.deepEqual(await readdir(dir), []);
+  await log.close();
 });

@@ -12,6 +12,7 @@ import {
   fdatasyncSync,
   fsyncSync,
   openSync,
+  read as readCallback,
   readdirSync,
   readSync,
   rmSync,
@@ -50,6 +51,10 @@ function headerFor(segment: number): Buffer {
 
 export class DataLog {
   private readonly readFds = new Map<number, number>();
+  /** Reads under way on the thread pool, by segment: their descriptors stay open until they end. */
+  private readonly readsInFlight = new Map<number, number>();
+  /** Descriptors of removed segments, closed when their last read in flight ends. */
+  private readonly closeWhenIdle = new Map<number, number>();
   /** Open write handles by segment; several batch writes may be under way around a roll-over. */
   private readonly writers = new Map<number, Promise<FileHandle>>();
   private position: DataLogPosition;
@@ -135,6 +140,52 @@ export class DataLog {
     if (bytesRead !== length) throw new Error(`short read in data segment ${location.segment}`);
   }
 
+  /**
+   * readInto on libuv's thread pool. The segment's descriptor stays open until the read ends, even
+   * if compaction removes the segment meanwhile (the blocks read were moved, not changed).
+   */
+  readIntoAsync(
+    location: BlockLocation,
+    length: number,
+    target: Buffer,
+    targetOffset: number,
+  ): Promise<void> {
+    const segment = location.segment;
+    const fd = this.readFd(segment);
+    this.readsInFlight.set(segment, (this.readsInFlight.get(segment) ?? 0) + 1);
+    return new Promise<void>((resolve, reject) => {
+      readCallback(fd, target, targetOffset, length, location.offsetBytes, (error, bytesRead) => {
+        this.readEnded(segment);
+        if (error) reject(error);
+        else if (bytesRead !== length) reject(new Error(`short read in data segment ${segment}`));
+        else resolve();
+      });
+    });
+  }
+
+  private readEnded(segment: number): void {
+    const left = (this.readsInFlight.get(segment) ?? 1) - 1;
+    if (left > 0) {
+      this.readsInFlight.set(segment, left);
+      return;
+    }
+    this.readsInFlight.delete(segment);
+    const fd = this.closeWhenIdle.get(segment);
+    if (fd !== undefined) {
+      this.closeWhenIdle.delete(segment);
+      closeSync(fd);
+    }
+  }
+
+  /** Closes a segment's read descriptor now, or when the reads in flight on it end. */
+  private closeReadFd(segment: number): void {
+    const fd = this.readFds.get(segment);
+    if (fd === undefined) return;
+    this.readFds.delete(segment);
+    if (this.readsInFlight.has(segment)) this.closeWhenIdle.set(segment, fd);
+    else closeSync(fd);
+  }
+
   /** Segment numbers present on disk. */
   segments(): number[] {
     return readdirSync(this.dir)
@@ -145,15 +196,12 @@ export class DataLog {
 
   /** Deletes a segment whose blocks are all gone (freed or moved, durably). */
   remove(segment: number): void {
-    const fd = this.readFds.get(segment);
-    if (fd !== undefined) closeSync(fd);
-    this.readFds.delete(segment);
+    this.closeReadFd(segment);
     rmSync(segmentFile(this.dir, segment), { force: true });
   }
 
   async close(): Promise<void> {
-    for (const fd of this.readFds.values()) closeSync(fd);
-    this.readFds.clear();
+    for (const segment of [...this.readFds.keys()]) this.closeReadFd(segment);
     for (const writer of this.writers.values()) await (await writer).close();
     this.writers.clear();
   }

@@ -208,6 +208,27 @@ export class BlockEngine {
 
   read(headId: number, offsetBytes: number, lengthBytes: number): Buffer {
     const out = Buffer.allocUnsafe(lengthBytes);
+    this.store.readBlocksInto(this.placeRead(headId, offsetBytes, out));
+    return out;
+  }
+
+  /**
+   * The same bytes as `read`, with long runs of the data log read on the thread pool (for the
+   * protocol servers: the event loop serves other requests meanwhile). What the read returns is
+   * decided when it is called: a write acknowledged later does not show, one acknowledged before does.
+   */
+  async readAsync(headId: number, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(lengthBytes);
+    await this.store.readBlocksIntoAsync(this.placeRead(headId, offsetBytes, out));
+    return out;
+  }
+
+  /**
+   * Fills `out` (the bytes from offsetBytes) with what the overlay and zero blocks say, and returns
+   * what the store must copy in.
+   */
+  private placeRead(headId: number, offsetBytes: number, out: Buffer): BlockRead[] {
+    const lengthBytes = out.length;
     const chain = this.chain(headId);
     let position = offsetBytes;
     const end = offsetBytes + lengthBytes;
@@ -228,8 +249,7 @@ export class BlockEngine {
       }
       position += to - from;
     }
-    this.store.readBlocksInto(fromStore);
-    return out;
+    return fromStore;
   }
 
   async write(ref: LayerRef, offsetBytes: number, data: Buffer): Promise<void> {

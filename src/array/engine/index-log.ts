@@ -30,7 +30,7 @@ import {
   writevSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../platform/crc32.js';
 
 const RECORD_MAGIC = 0x54495831; // 'TIX1'
 export const INDEX_RECORD_VERSION = 1;

@@ -14,7 +14,7 @@
 //  32  crc32      u32  over bytes 0..31 and the payload
 //  36  payload
 
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../platform/crc32.js';
 
 export const RECORD_MAGIC = 0x544a5231; // 'TJR1'
 export const RECORD_VERSION = 1;

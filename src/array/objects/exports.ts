@@ -81,11 +81,11 @@ class VolumeDevice implements BlockDevice {
       throw new IoError('out-of-range', 'beyond end of volume');
   }
 
-  read(offsetBytes: number, lengthBytes: number): Buffer {
+  async read(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
     const start = process.hrtime.bigint();
     this.check(offsetBytes, lengthBytes);
     if (this.volume.podId && this.state.podIo) this.state.podIo.checkRead(this.volume);
-    const data = this.state.engine.read(this.volume.headLayerId, offsetBytes, lengthBytes);
+    const data = await this.state.engine.readAsync(this.volume.headLayerId, offsetBytes, lengthBytes);
     this.perf.record(this.volume.id, 'read', lengthBytes, elapsedUsec(start));
     return data;
   }
@@ -140,13 +140,13 @@ class SnapshotDevice implements BlockDevice {
     this.sizeBytes = snapshot.provisionedBytes;
   }
 
-  read(offsetBytes: number, lengthBytes: number): Buffer {
+  async read(offsetBytes: number, lengthBytes: number): Promise<Buffer> {
     const start = process.hrtime.bigint();
     if (this.state.snapshots.get(this.snapshot.id) !== this.snapshot)
       throw new IoError('gone', 'snapshot was eradicated');
     if (offsetBytes + lengthBytes > this.sizeBytes)
       throw new IoError('out-of-range', 'beyond end of snapshot');
-    const data = this.state.engine.read(this.snapshot.layerId, offsetBytes, lengthBytes);
+    const data = await this.state.engine.readAsync(this.snapshot.layerId, offsetBytes, lengthBytes);
     this.perf.record(this.snapshot.sourceVolumeId, 'read', lengthBytes, elapsedUsec(start));
     return data;
   }

@@ -15,9 +15,9 @@
 // a payload that is a view of the socket chunk when the frame arrived in one chunk, or of a single
 // copy when it spanned several. The length is checked before any of the frame is buffered.
 
-import { crc32 } from 'node:zlib';
 import { ByteQueue } from '../../array/nbd/byte-queue.js';
 import { REPLICATION_FRAME_HEADER_MAX_BYTES, REPLICATION_FRAME_MAX_BYTES } from '../../constants.js';
+import { crc32 } from '../../platform/crc32.js';
 import { LinkProtocolError } from './errors.js';
 
 export const FRAME_VERSION = 1;
