@@ -120,6 +120,8 @@ export const PERF_HISTORY_SECONDS = 300;
 export const READ_RUN_BLOCKS_MAX = 256;
 /** Runs at least this long are read on the thread pool (engine.readAsync); shorter ones at once. */
 export const READ_ASYNC_MIN_BYTES = 64 * 1024;
+/** Shorter reads for the protocol servers share buffers of this size (see platform/buffer-slab.ts). */
+export const READ_SLAB_BYTES = 1024 * 1024;
 /** Zero ranges up to this many blocks are tracked per block; larger ones as one range. */
 export const ZERO_RANGE_PER_BLOCK_MAX = 256;
 /** Map entries of a dead layer removed per store transaction (bounds one transaction's size). */

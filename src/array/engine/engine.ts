@@ -13,8 +13,11 @@ import {
   DESTAGE_WORKERS,
   JOURNAL_LIVE_TRIGGER_BYTES,
   OVERLAY_MAX_BYTES,
+  READ_ASYNC_MIN_BYTES,
+  READ_SLAB_BYTES,
   ZERO_RANGE_PER_BLOCK_MAX,
 } from '../../constants.js';
+import { BufferSlab } from '../../platform/buffer-slab.js';
 import { NodeDiskDir } from '../../platform/disk.js';
 import { type BlockRead, BlockStore } from './block-store.js';
 import { Journal, type ReplayedRecord } from './journal.js';
@@ -64,6 +67,8 @@ export class BlockEngine {
   /** One worker: the other core serves I/O (and, on a 2-core box, the client). */
   private readonly preparePool = new PreparePool(DESTAGE_WORKERS);
   private readonly writer: StoreWriter;
+  /** Short reads for the protocol servers (their replies are sent and dropped at once). */
+  private readonly replySlab = new BufferSlab(READ_SLAB_BYTES, READ_ASYNC_MIN_BYTES);
 
   private constructor(
     readonly store: BlockStore,
@@ -218,7 +223,7 @@ export class BlockEngine {
    * decided when it is called: a write acknowledged later does not show, one acknowledged before does.
    */
   async readAsync(headId: number, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(lengthBytes);
+    const out = this.replySlab.take(lengthBytes);
     await this.store.readBlocksIntoAsync(this.placeRead(headId, offsetBytes, out));
     return out;
   }
