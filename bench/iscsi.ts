@@ -216,6 +216,9 @@ async function main(): Promise<void> {
         const warmUp = { ...w, count: Math.max(1, Math.round(w.count * WARM_UP_FRACTION)) };
         await bench(image, warmUp);
         if (peer.startsWith('tandem')) await settle(array.child.pid!);
+        // No dirty page cache of an earlier step (the image, tgt's unsynced writes) may be written
+        // back while this peer is measured.
+        await exec('sync');
         results[w.name]![peer] = await bench(image, w);
       }
     }

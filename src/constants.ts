@@ -122,6 +122,8 @@ export const READ_RUN_BLOCKS_MAX = 256;
 export const READ_ASYNC_MIN_BYTES = 64 * 1024;
 /** Shorter reads for the protocol servers share buffers of this size (see platform/buffer-slab.ts). */
 export const READ_SLAB_BYTES = 1024 * 1024;
+/** Read buffers kept for reuse once the protocol servers have sent them (see platform/buffer-pool.ts). */
+export const READ_POOL_MAX_BYTES = 64 * 1024 * 1024;
 /** Zero ranges up to this many blocks are tracked per block; larger ones as one range. */
 export const ZERO_RANGE_PER_BLOCK_MAX = 256;
 /** Map entries of a dead layer removed per store transaction (bounds one transaction's size). */

@@ -31,6 +31,11 @@ export interface SocketProtocol<Reason extends string> {
   feed(chunk: Buffer): void;
   /** Everything produced since the last call, in order. */
   takeOutput(): Buffer[];
+  /**
+   * Optional, asked right after takeOutput(): what to run once that output has left (written to
+   * the kernel, or failed): buffers it holds may be reused from then on.
+   */
+  takeAfterWrite?(): (() => void) | null;
   end(reason: Reason | SocketReason): void;
 }
 
@@ -154,12 +159,16 @@ export class ProtocolSocket<Reason extends string> {
   private readonly flush = (): void => {
     this.flushScheduled = false;
     const chunks = this.protocol?.takeOutput() ?? [];
+    const afterWrite = this.protocol?.takeAfterWrite?.() ?? null;
+    // Output that is never written is left to the garbage collector, never handed back for reuse.
     if (chunks.length === 0 || this.socket.destroyed || !this.socket.writable) return;
+    const last = chunks.length - 1;
     let accepted = true;
-    if (chunks.length === 1) accepted = this.socket.write(chunks[0]!);
+    if (chunks.length === 1) accepted = this.socket.write(chunks[0]!, afterWrite ?? undefined);
     else {
       this.socket.cork(); // one writev for the whole batch
-      for (const chunk of chunks) accepted = this.socket.write(chunk);
+      for (let i = 0; i <= last; i++)
+        accepted = this.socket.write(chunks[i]!, i === last ? (afterWrite ?? undefined) : undefined);
       this.socket.uncork();
     }
     if (!accepted && !this.socketFull) {

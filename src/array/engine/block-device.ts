@@ -9,6 +9,11 @@ export interface BlockDevice {
   readonly readOnly: boolean;
   /** Returns exactly lengthBytes. Unwritten ranges read as zeroes. */
   read(offsetBytes: number, lengthBytes: number): Buffer | Promise<Buffer>;
+  /**
+   * Optional: the caller is done with a buffer `read` returned (its bytes were written to the
+   * socket), so the device may reuse it. Never call it while anything still uses the buffer.
+   */
+  release?(data: Buffer): void;
   /** Resolves only when the data is durable (survives kill -9): every write is FUA-grade. */
   write(offsetBytes: number, data: Buffer): Promise<void>;
   /** Resolves when the range reads as zeroes durably. */

@@ -14,9 +14,11 @@ import {
   JOURNAL_LIVE_TRIGGER_BYTES,
   OVERLAY_MAX_BYTES,
   READ_ASYNC_MIN_BYTES,
+  READ_POOL_MAX_BYTES,
   READ_SLAB_BYTES,
   ZERO_RANGE_PER_BLOCK_MAX,
 } from '../../constants.js';
+import { BufferPool } from '../../platform/buffer-pool.js';
 import { BufferSlab } from '../../platform/buffer-slab.js';
 import { NodeDiskDir } from '../../platform/disk.js';
 import { type BlockRead, BlockStore } from './block-store.js';
@@ -69,6 +71,8 @@ export class BlockEngine {
   private readonly writer: StoreWriter;
   /** Short reads for the protocol servers (their replies are sent and dropped at once). */
   private readonly replySlab = new BufferSlab(READ_SLAB_BYTES, READ_ASYNC_MIN_BYTES);
+  /** Long reads for the protocol servers, handed back with releaseRead once sent. */
+  private readonly replyBuffers = new BufferPool(READ_ASYNC_MIN_BYTES, READ_POOL_MAX_BYTES);
 
   private constructor(
     readonly store: BlockStore,
@@ -223,9 +227,20 @@ export class BlockEngine {
    * decided when it is called: a write acknowledged later does not show, one acknowledged before does.
    */
   async readAsync(headId: number, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
-    const out = this.replySlab.take(lengthBytes);
+    const out =
+      lengthBytes >= READ_ASYNC_MIN_BYTES
+        ? this.replyBuffers.take(lengthBytes)
+        : this.replySlab.take(lengthBytes);
     await this.store.readBlocksIntoAsync(this.placeRead(headId, offsetBytes, out));
     return out;
+  }
+
+  /**
+   * Hands back a buffer readAsync returned, once nothing uses it any more (it was written to the
+   * socket): the next long read reuses it. Calling this is optional.
+   */
+  releaseRead(data: Buffer): void {
+    this.replyBuffers.give(data);
   }
 
   /**

@@ -44,6 +44,8 @@ export class IscsiConnection implements SessionConnection {
   private readonly reader = new PduReader();
   private output: Buffer[] = [];
   private outputBytes = 0;
+  /** Callbacks for the output queued since the last takeOutput(). */
+  private afterWrite: Array<() => void> = [];
   private outputSignalled = false;
   private pausedForOutput = false;
   private statSN = 0;
@@ -146,6 +148,16 @@ export class IscsiConnection implements SessionConnection {
     }
   }
 
+  /** What to run once the output just taken has been written (see send's afterWrite). */
+  takeAfterWrite(): (() => void) | null {
+    if (this.afterWrite.length === 0) return null;
+    const callbacks = this.afterWrite;
+    this.afterWrite = [];
+    return () => {
+      for (const callback of callbacks) callback();
+    };
+  }
+
   /** The chunks to write, in order; empties the queue. */
   takeOutput(): Buffer[] {
     const chunks = this.output;
@@ -189,12 +201,13 @@ export class IscsiConnection implements SessionConnection {
     return this.statSN;
   }
 
-  send(chunks: Buffer[]): void {
+  send(chunks: Buffer[], afterWrite?: () => void): void {
     if (this.phaseNow === 'closing') return;
     for (const chunk of chunks) {
       this.output.push(chunk);
       this.outputBytes += chunk.length;
     }
+    if (afterWrite) this.afterWrite.push(afterWrite);
     if (!this.outputSignalled) {
       this.outputSignalled = true;
       this.host.outputReady();

@@ -90,6 +90,7 @@ export function sendScsiResult(
           },
           dataIn.subarray(offset, offset + length),
         ),
+        last ? result.release : undefined,
       );
       offset += length;
     }
@@ -118,5 +119,6 @@ export function sendScsiResult(
       },
       senseData,
     ),
+    sendBytes > 0 ? undefined : result.release,
   );
 }

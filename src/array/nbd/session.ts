@@ -75,6 +75,8 @@ export class NbdSession {
   private readonly header: RequestHeader = newRequestHeader();
   private readonly freeRequests: Request[] = [];
   private device: BlockDevice | undefined;
+  /** Read replies queued since the last takeOutput(), whose buffers go back to the device once sent. */
+  private sentReads: Buffer[] = [];
   private deviceSizeBytes = 0;
   private deviceReadOnly = true;
   private inflightCount = 0;
@@ -118,6 +120,17 @@ export class NbdSession {
     return this.output.take();
   }
 
+  /** Hands the read buffers in the output just taken back to the device once written. */
+  takeAfterWrite(): (() => void) | null {
+    const device = this.device;
+    if (this.sentReads.length === 0 || !device?.release) return null;
+    const buffers = this.sentReads;
+    this.sentReads = [];
+    return () => {
+      for (const buffer of buffers) device.release!(buffer);
+    };
+  }
+
   /** The host's timer fired NBD_HANDSHAKE_TIMEOUT_MS after start(); harmless once transmitting. */
   handshakeTimedOut(): void {
     if (this.phaseNow === 'client-flags' || this.phaseNow === 'options') {
@@ -140,6 +153,7 @@ export class NbdSession {
     if (this.phaseNow === 'ended') return;
     this.enterEnded(reason);
     this.output.take();
+    this.sentReads = []; // never written: left to the garbage collector
   }
 
   private processInput(): void {
@@ -298,7 +312,10 @@ export class NbdSession {
   private reply(errno: number, cookieHi: number, cookieLo: number, data: Buffer | undefined): void {
     const at = this.output.reserve(NBD_SIMPLE_REPLY_BYTES);
     writeSimpleReply(this.output.arena, at, errno, cookieHi, cookieLo);
-    if (errno === NBD_OK && data !== undefined) this.output.push(data);
+    if (errno === NBD_OK && data !== undefined) {
+      this.output.push(data);
+      if (this.device?.release) this.sentReads.push(data);
+    }
     this.signalOutput();
   }
 

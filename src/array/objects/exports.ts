@@ -90,6 +90,10 @@ class VolumeDevice implements BlockDevice {
     return data;
   }
 
+  release(data: Buffer): void {
+    this.state.engine.releaseRead(data);
+  }
+
   async write(offsetBytes: number, data: Buffer): Promise<void> {
     const start = process.hrtime.bigint();
     await this.fence();
@@ -149,6 +153,10 @@ class SnapshotDevice implements BlockDevice {
     const data = await this.state.engine.readAsync(this.snapshot.layerId, offsetBytes, lengthBytes);
     this.perf.record(this.snapshot.sourceVolumeId, 'read', lengthBytes, elapsedUsec(start));
     return data;
+  }
+
+  release(data: Buffer): void {
+    this.state.engine.releaseRead(data);
   }
 
   write(): Promise<void> {

@@ -44,7 +44,8 @@ export async function read(context: CommandContext): Promise<ScsiResult> {
   if (blocks === 0) return GOOD;
   const device = context.unit.device;
   const data = await deviceCall('read', () => device.read(byteOffsetOf(lba), blocks * SCSI_BLOCK_BYTES));
-  return { status: ScsiStatus.GOOD, dataIn: data };
+  if (!device.release) return { status: ScsiStatus.GOOD, dataIn: data };
+  return { status: ScsiStatus.GOOD, dataIn: data, release: () => device.release!(data) };
 }
 
 /** Writes `data` (whole blocks) at `lba`, holding the range shared against COMPARE AND WRITE. */

@@ -69,6 +69,8 @@ export interface ScsiResult {
   dataIn?: Buffer;
   /** Fixed-format (0x70) sense data, with CHECK CONDITION. */
   sense?: Buffer;
+  /** Hands dataIn back to the device once it was sent (see BlockDevice.release). */
+  release?: () => void;
 }
 
 /**
