@@ -120,8 +120,6 @@ export const PERF_HISTORY_SECONDS = 300;
 export const READ_RUN_BLOCKS_MAX = 256;
 /** Runs at least this long are read on the thread pool (engine.readAsync); shorter ones at once. */
 export const READ_ASYNC_MIN_BYTES = 64 * 1024;
-/** Shorter reads for the protocol servers share buffers of this size (see platform/buffer-slab.ts). */
-export const READ_SLAB_BYTES = 1024 * 1024;
 /** Read buffers kept for reuse once the protocol servers have sent them (see platform/buffer-pool.ts). */
 export const READ_POOL_MAX_BYTES = 64 * 1024 * 1024;
 /** Zero ranges up to this many blocks are tracked per block; larger ones as one range. */

@@ -13,13 +13,10 @@ import {
   DESTAGE_WORKERS,
   JOURNAL_LIVE_TRIGGER_BYTES,
   OVERLAY_MAX_BYTES,
-  READ_ASYNC_MIN_BYTES,
   READ_POOL_MAX_BYTES,
-  READ_SLAB_BYTES,
   ZERO_RANGE_PER_BLOCK_MAX,
 } from '../../constants.js';
 import { BufferPool } from '../../platform/buffer-pool.js';
-import { BufferSlab } from '../../platform/buffer-slab.js';
 import { NodeDiskDir } from '../../platform/disk.js';
 import { type BlockRead, BlockStore } from './block-store.js';
 import { Journal, type ReplayedRecord } from './journal.js';
@@ -69,10 +66,8 @@ export class BlockEngine {
   /** One worker: the other core serves I/O (and, on a 2-core box, the client). */
   private readonly preparePool = new PreparePool(DESTAGE_WORKERS);
   private readonly writer: StoreWriter;
-  /** Short reads for the protocol servers (their replies are sent and dropped at once). */
-  private readonly replySlab = new BufferSlab(READ_SLAB_BYTES, READ_ASYNC_MIN_BYTES);
-  /** Long reads for the protocol servers, handed back with releaseRead once sent. */
-  private readonly replyBuffers = new BufferPool(READ_ASYNC_MIN_BYTES, READ_POOL_MAX_BYTES);
+  /** Reads for the protocol servers, handed back with releaseRead once sent and then reused. */
+  private readonly replyBuffers = new BufferPool(BLOCK_BYTES, READ_POOL_MAX_BYTES);
 
   private constructor(
     readonly store: BlockStore,
@@ -228,9 +223,7 @@ export class BlockEngine {
    */
   async readAsync(headId: number, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
     const out =
-      lengthBytes >= READ_ASYNC_MIN_BYTES
-        ? this.replyBuffers.take(lengthBytes)
-        : this.replySlab.take(lengthBytes);
+      lengthBytes >= BLOCK_BYTES ? this.replyBuffers.take(lengthBytes) : Buffer.allocUnsafe(lengthBytes);
     await this.store.readBlocksIntoAsync(this.placeRead(headId, offsetBytes, out));
     return out;
   }
