@@ -35,6 +35,21 @@ async function waitUntil(check: () => Promise<boolean>): Promise<void> {
   throw new Error('condition not reached');
 }
 
+/** An engine with `blocks` random blocks destaged, then three bytes of the first segment overwritten at `offset`. */
+async function engineWithCorruptByte(blocks: number, offset: number) {
+  const dir = await tempDir();
+  const engine = await engineIn(dir);
+  const vol = { headLayerId: engine.newLayer(null) };
+  await engine.commitMeta(engine.layerPuts());
+  await engine.write(vol, 0, randomBytes(blocks * BLOCK_BYTES));
+  await engine.destageNow();
+  const [segment] = (await readdir(join(dir, 'store', 'data'))).sort();
+  const handle = await open(join(dir, 'store', 'data', segment!), 'r+');
+  await handle.write(Buffer.from([0xff, 0x00, 0xff]), 0, 3, offset);
+  await handle.close();
+  return { engine, vol };
+}
+
 test('data log: overwritten data is compacted away, live data is moved and still reads back', async () => {
   const dir = await tempDir();
   const engine = await engineIn(dir);
@@ -65,17 +80,7 @@ test('data log: overwritten data is compacted away, live data is moved and still
 });
 
 test('data log: a corrupted block is reported as an I/O error, never returned as data', async () => {
-  const dir = await tempDir();
-  const engine = await engineIn(dir);
-  const vol = { headLayerId: engine.newLayer(null) };
-  await engine.commitMeta(engine.layerPuts());
-  await engine.write(vol, 0, randomBytes(BLOCK_BYTES));
-  await engine.destageNow();
-  const segmentsDir = join(dir, 'store', 'data');
-  const [segment] = await readdir(segmentsDir);
-  const handle = await open(join(segmentsDir, segment!), 'r+');
-  await handle.write(Buffer.from([0xff, 0x00, 0xff]), 0, 3, 100); // inside the block's bytes
-  await handle.close();
+  const { engine, vol } = await engineWithCorruptByte(1, 100); // inside the block's bytes
   assert.throws(
     () => engine.read(vol.headLayerId, 0, BLOCK_BYTES),
     (error: unknown) => error instanceof IoError && error.code === 'io',
@@ -125,16 +130,7 @@ test('data log: readAsync returns what read returns, for raw runs, compressed bl
 });
 
 test('data log: a corrupted block read on the thread pool is an I/O error too', async () => {
-  const dir = await tempDir();
-  const engine = await engineIn(dir);
-  const vol = { headLayerId: engine.newLayer(null) };
-  await engine.commitMeta(engine.layerPuts());
-  await engine.write(vol, 0, randomBytes(32 * BLOCK_BYTES));
-  await engine.destageNow();
-  const [segment] = await readdir(join(dir, 'store', 'data'));
-  const handle = await open(join(dir, 'store', 'data', segment!), 'r+');
-  await handle.write(Buffer.from([0xff, 0x00, 0xff]), 0, 3, 32 + 20 * BLOCK_BYTES + 5);
-  await handle.close();
+  const { engine, vol } = await engineWithCorruptByte(32, 32 + 20 * BLOCK_BYTES + 5); // block 20
   await assert.rejects(
     engine.readAsync(vol.headLayerId, 0, 32 * BLOCK_BYTES),
     (error: unknown) =>
