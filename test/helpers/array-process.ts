@@ -10,7 +10,25 @@ import { join, resolve } from 'node:path';
 
 export const CLI_PATH = resolve(import.meta.dirname, '../../src/cli/main.js');
 
+/** Ports freePort has handed out in this process: none is handed out twice. */
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on now, and one this process has not been given before: the kernel may
+ * hand the same ephemeral port to two back-to-back probes, and an array given it for two of its
+ * listeners failed to start (EADDRINUSE).
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await probePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('no free port this process was not given before');
+}
+
+function probePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
