@@ -6,16 +6,17 @@
 
 import { encodePdu, Opcode, parseAhs, RESERVED_TAG, type ScsiCommandFields } from './pdu.js';
 import { cdbLengthOf } from './scsi/cdb.js';
+import { fixedSense } from './scsi/sense.js';
 import { type ScsiResult, ScsiStatus } from './scsi/types.js';
 import type { CmdSnWindow, SessionConnection } from './session-context.js';
 import type { Task } from './task.js';
 
 /** ABORTED COMMAND, DATA PHASE ERROR. */
-export const SENSE_DATA_PHASE_ERROR = fixedSense(0x0b, 0x4b, 0x00);
+export const SENSE_DATA_PHASE_ERROR = fixedSense('data-phase-error');
 /** HARDWARE ERROR, INTERNAL TARGET FAILURE: the SCSI layer threw (our bug). */
-export const SENSE_INTERNAL_FAILURE = fixedSense(0x04, 0x44, 0x00);
+export const SENSE_INTERNAL_FAILURE = fixedSense('internal-target-failure');
 /** ILLEGAL REQUEST, INVALID FIELD IN CDB: a CDB we cannot take (too long, too much data). */
-export const SENSE_INVALID_FIELD = fixedSense(0x05, 0x24, 0x00);
+export const SENSE_INVALID_FIELD = fixedSense('invalid-field-in-cdb');
 
 /** A SCSI Command BHS holds up to 16 CDB bytes (longer CDBs continue in an AHS). */
 const BHS_CDB_BYTES = 16;
@@ -30,16 +31,6 @@ export function commandCdb(fields: ScsiCommandFields, ahs: Buffer): Buffer | nul
     if (extra.extendedCdb) cdb = Buffer.concat([fields.cdb, extra.extendedCdb]);
   }
   return cdb;
-}
-
-function fixedSense(key: number, asc: number, ascq: number): Buffer {
-  const sense = Buffer.alloc(18);
-  sense[0] = 0x70;
-  sense[2] = key;
-  sense[7] = 10;
-  sense[12] = asc;
-  sense[13] = ascq;
-  return sense;
 }
 
 /** Sends `result` for `task` on `conn`; `window` is asked afresh for each PDU. */

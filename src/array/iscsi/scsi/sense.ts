@@ -97,6 +97,7 @@ export const SENSE = {
     ascq: 0x00,
     text: 'INTERNAL TARGET FAILURE',
   },
+  'data-phase-error': { key: SenseKey.ABORTED_COMMAND, asc: 0x4b, ascq: 0x00, text: 'DATA PHASE ERROR' },
   'bus-device-reset': {
     key: SenseKey.UNIT_ATTENTION,
     asc: 0x29,
