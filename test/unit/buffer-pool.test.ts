@@ -38,3 +38,13 @@ test('buffer pool: keeps at most maxPooledBytes', () => {
   );
   assert.equal(reused.length, 2);
 });
+
+test('buffer pool: a shared pool hands out buffers over shared memory and takes back only those', () => {
+  const pool = new BufferPool(4096, 8 * 1024 * 1024, true);
+  const first = pool.take(64 * 1024);
+  assert.ok(first.buffer instanceof SharedArrayBuffer);
+  pool.give(first);
+  assert.equal(pool.take(64 * 1024).buffer, first.buffer);
+  pool.give(Buffer.from(Buffer.allocUnsafeSlow(64 * 1024).buffer)); // not shared: not pooled
+  assert.ok(pool.take(64 * 1024).buffer instanceof SharedArrayBuffer);
+});

@@ -8,7 +8,9 @@ import { promisify } from 'node:util';
 import { IoError } from '../../src/array/engine/block-device.js';
 import { DATA_SEGMENT_HEADER_BYTES, DataLog } from '../../src/array/engine/data-log.js';
 import { BlockEngine } from '../../src/array/engine/engine.js';
+import { VerifiedReader } from '../../src/array/engine/verified-reader.js';
 import { BLOCK_BYTES } from '../../src/constants.js';
+import { crc32 } from '../../src/platform/crc32.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 const dirs: string[] = [];
@@ -123,20 +125,64 @@ test('data log: readAsync returns what read returns, for raw runs, compressed bl
   expected.fill(7, 10 * BLOCK_BYTES, 11 * BLOCK_BYTES);
   text.copy(expected, 128 * BLOCK_BYTES);
   assert.deepEqual(engine.read(vol.headLayerId, 0, length), expected);
-  assert.deepEqual(await engine.readAsync(vol.headLayerId, 0, length), expected);
+  const read = await engine.readAsync(vol.headLayerId, 0, length);
+  assert.deepEqual(read, expected);
+  // The long raw runs went to the verified-read worker: the buffer lies in shared memory.
+  assert.ok(read.buffer instanceof SharedArrayBuffer);
   // Unaligned: partial blocks at both ends.
   assert.deepEqual(await engine.readAsync(vol.headLayerId, 1000, 80_000), expected.subarray(1000, 81_000));
   await engine.close();
 });
 
-test('data log: a corrupted block read on the thread pool is an I/O error too', async () => {
+test('data log: a corrupted block read on the verified-read worker is an I/O error too, naming the block', async () => {
   const { engine, vol } = await engineWithCorruptByte(32, 32 + 20 * BLOCK_BYTES + 5); // block 20
   await assert.rejects(
     engine.readAsync(vol.headLayerId, 0, 32 * BLOCK_BYTES),
     (error: unknown) =>
-      error instanceof IoError && error.code === 'io' && /failed its checksum/.test(error.message),
+      error instanceof IoError && error.code === 'io' && /block \d+ failed its checksum/.test(error.message),
   );
   await engine.close();
+});
+
+test('data log: the verified-read worker reads into shared memory and compares the CRC it was given', async () => {
+  const dir = await tempDir();
+  const log = new DataLog(dir, { segment: 1, tailBytes: DATA_SEGMENT_HEADER_BYTES }, 1024 * 1024);
+  const reader = new VerifiedReader();
+  const data = randomBytes(64 * BLOCK_BYTES);
+  const locations = log.reserve([data.length]);
+  await log.write(locations, [data]);
+  const target = Buffer.from(new SharedArrayBuffer(data.length + 100));
+  assert.equal(
+    await log.readIntoVerifiedAsync(locations[0]!, data.length, target, 0, crc32(data), reader),
+    'ok',
+  );
+  assert.deepEqual(target.subarray(0, data.length), data);
+  const offset = Buffer.from(target.buffer, 50, data.length);
+  assert.equal(
+    await log.readIntoVerifiedAsync(locations[0]!, data.length, offset, 0, crc32(data) ^ 1, reader),
+    'mismatch',
+  );
+  assert.equal(reader.accepts(Buffer.alloc(16)), false, 'ordinary buffers are read another way');
+  // Past the end of the segment file: a short read is an error, not data.
+  await assert.rejects(
+    log.readIntoVerifiedAsync(
+      { segment: 1, offsetBytes: DATA_SEGMENT_HEADER_BYTES + data.length - 10 },
+      100,
+      target,
+      0,
+      0,
+      reader,
+    ),
+    /short read in data segment 1/,
+  );
+  // Removed right after the request is posted: the worker reads only later, so the descriptor
+  // must outlive the removal (closing it at once fails the read with EBADF).
+  const reading = log.readIntoVerifiedAsync(locations[0]!, data.length, target, 0, crc32(data), reader);
+  log.remove(1);
+  assert.equal(await reading, 'ok');
+  assert.deepEqual(await readdir(dir), []);
+  await reader.close();
+  await log.close();
 });
 
 test('data log: a segment removed while a read on it is in flight still serves that read', async () => {

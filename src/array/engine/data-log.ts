@@ -22,6 +22,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DATA_SEGMENT_BYTES } from '../../constants.js';
+import type { VerifiedReader } from './verified-reader.js';
 
 const SEGMENT_MAGIC = 0x54444c31; // 'TDL1'
 const SEGMENT_VERSION = 1;
@@ -150,17 +151,48 @@ export class DataLog {
     target: Buffer,
     targetOffset: number,
   ): Promise<void> {
-    const segment = location.segment;
+    return this.withPinnedFd(
+      location.segment,
+      (fd) =>
+        new Promise<void>((resolve, reject) => {
+          readCallback(fd, target, targetOffset, length, location.offsetBytes, (error, bytesRead) => {
+            if (error) reject(error);
+            else if (bytesRead !== length)
+              reject(new Error(`short read in data segment ${location.segment}`));
+            else resolve();
+          });
+        }),
+    );
+  }
+
+  /**
+   * readInto on the verified-read worker, which also compares the bytes' CRC with `expectedCrc`
+   * ('mismatch' when they differ). The descriptor is kept open as for readIntoAsync.
+   */
+  async readIntoVerifiedAsync(
+    location: BlockLocation,
+    length: number,
+    target: Buffer,
+    targetOffset: number,
+    expectedCrc: number,
+    reader: VerifiedReader,
+  ): Promise<'ok' | 'mismatch'> {
+    const outcome = await this.withPinnedFd(location.segment, (fd) =>
+      reader.read(fd, location.offsetBytes, length, target, targetOffset, expectedCrc),
+    );
+    if (outcome === 'short') throw new Error(`short read in data segment ${location.segment}`);
+    return outcome;
+  }
+
+  /** Runs `read` with the segment's descriptor, which stays open until the read settles. */
+  private async withPinnedFd<T>(segment: number, read: (fd: number) => Promise<T>): Promise<T> {
     const fd = this.readFd(segment);
     this.readsInFlight.set(segment, (this.readsInFlight.get(segment) ?? 0) + 1);
-    return new Promise<void>((resolve, reject) => {
-      readCallback(fd, target, targetOffset, length, location.offsetBytes, (error, bytesRead) => {
-        this.readEnded(segment);
-        if (error) reject(error);
-        else if (bytesRead !== length) reject(new Error(`short read in data segment ${segment}`));
-        else resolve();
-      });
-    });
+    try {
+      return await read(fd);
+    } finally {
+      this.readEnded(segment);
+    }
   }
 
   private readEnded(segment: number): void {

@@ -26,6 +26,7 @@ import { Maintenance } from './maintenance.js';
 import { Overlay, type OverlayBlock } from './overlay.js';
 import { PreparePool } from './prepare-pool.js';
 import { type DestageItem, StoreWriter } from './store-writer.js';
+import { VerifiedReader } from './verified-reader.js';
 
 const ZERO_BLOCK = Buffer.alloc(BLOCK_BYTES);
 
@@ -67,7 +68,9 @@ export class BlockEngine {
   private readonly preparePool = new PreparePool(DESTAGE_WORKERS);
   private readonly writer: StoreWriter;
   /** Reads for the protocol servers, handed back with releaseRead once sent and then reused. */
-  private readonly replyBuffers = new BufferPool(BLOCK_BYTES, READ_POOL_MAX_BYTES);
+  private readonly replyBuffers = new BufferPool(BLOCK_BYTES, READ_POOL_MAX_BYTES, true);
+  /** Reads and checks long runs of those buffers on a worker thread. */
+  private readonly verifiedReader = new VerifiedReader();
 
   private constructor(
     readonly store: BlockStore,
@@ -81,6 +84,7 @@ export class BlockEngine {
       },
       ancestorBlocks: (id: number, start: number, end: number) => this.ancestorBlocks(id, start, end),
     };
+    store.useVerifiedReader(this.verifiedReader);
     const dataSegmentBytes = options.dataSegmentBytes ?? DATA_SEGMENT_BYTES;
     this.writer = new StoreWriter(store, this.preparePool, layerView, dataSegmentBytes);
     this.maintenance = new Maintenance(
@@ -372,6 +376,7 @@ export class BlockEngine {
     while (this.maintenance.busy) await new Promise((r) => setTimeout(r, 10));
     await this.journal.close();
     await this.preparePool.close();
+    await this.verifiedReader.close();
     await this.store.close();
   }
 
