@@ -86,6 +86,8 @@ export const COMPACT_IDLE_MS = 1000;
 export const COMPACT_DEAD_BYTES_FORCE = 4 * 1024 * 1024 * 1024;
 /** Worker threads hashing and compressing blocks for destage (the event loop keeps serving I/O). */
 export const DESTAGE_WORKERS = 1;
+/** Content hashes a destage worker remembers to skip compressing repeated content (~100 B each). */
+export const PREPARE_RECENT_HASHES_MAX = 65_536;
 /** Destage starts as soon as this much is waiting, otherwise on the idle timer. */
 export const DESTAGE_TRIGGER_BYTES = 128 * 1024 * 1024;
 /** Destage also starts when the journal holds this much (overwrites coalesce in the overlay, not in the journal). */

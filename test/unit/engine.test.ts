@@ -46,10 +46,16 @@ test('engine: data survives reopen before and after destage', async () => {
   await engine.destageNow();
   const second = randomBytes(8192);
   await engine.write(vol, 4096 * 100, second);
+  // Partial blocks at both ends and an all-zero block between runs of whole blocks.
+  const mixed = randomBytes(4096 * 6);
+  mixed.fill(0, 4096 * 3 - 512, 4096 * 4 - 512);
+  await engine.write(vol, 4096 * 200 + 512, mixed);
   // Simulate a crash after the journal sync: do not close (no final destage), just reopen.
   const reopened = await BlockEngine.open(dir);
   assert.deepEqual(reopened.read(vol.headLayerId, 0, first.length), first);
   assert.deepEqual(reopened.read(vol.headLayerId, 4096 * 100, second.length), second);
+  assert.deepEqual(reopened.read(vol.headLayerId, 4096 * 200, 512), Buffer.alloc(512));
+  assert.deepEqual(reopened.read(vol.headLayerId, 4096 * 200 + 512, mixed.length), mixed);
   await reopened.close();
 });
 
@@ -65,6 +71,27 @@ test('engine: identical blocks are stored once (dedup) and compressible ones shr
   assert.equal(stats.blockCount, 2);
   assert.ok(stats.storedBytes < BLOCK_BYTES + 1 + 1024, `stored ${stats.storedBytes}`);
   await engine.close();
+});
+
+test('engine: content the destage worker saw lately but the store freed is compressed and stored again', async () => {
+  const { engine, dir } = await freshEngine();
+  const vol = await newVolume(engine);
+  const text = Buffer.alloc(BLOCK_BYTES, 'dedup before compression, then compress ');
+  await engine.write(vol, 0, text);
+  await engine.destageNow();
+  await engine.write(vol, 0, randomBytes(BLOCK_BYTES)); // the text block is freed
+  await engine.destageNow();
+  assert.equal(engine.stats().blockCount, 1);
+  // The worker only hashes this content now (it prepared it lately); the store no longer has it.
+  await engine.write(vol, 0, text);
+  await engine.destageNow();
+  const stats = engine.stats();
+  assert.equal(stats.blockCount, 1);
+  assert.ok(stats.storedBytes < BLOCK_BYTES / 4, `stored compressed: ${stats.storedBytes} bytes`);
+  await engine.close();
+  const reopened = await BlockEngine.open(dir);
+  assert.deepEqual(reopened.read(vol.headLayerId, 0, BLOCK_BYTES), text);
+  await reopened.close();
 });
 
 test('engine: a range of deduplicated blocks reads back whole, mixed with unique and compressed ones', async () => {

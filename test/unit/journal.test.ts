@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Journal, type ReplayedRecord } from '../../src/array/engine/journal.js';
-import { RECORD_HEADER_BYTES } from '../../src/array/engine/journal-record.js';
+import { RECORD_HEADER_BYTES, RecordType } from '../../src/array/engine/journal-record.js';
 import { JOURNAL_RESTART_LSN_GAP } from '../../src/constants.js';
 import { NodeDiskDir } from '../../src/platform/disk.js';
 
@@ -41,6 +42,40 @@ test('journal: acknowledged records replay in order after reopen', async () => {
   );
   assert.deepEqual(replayed[3]!.payload, block(3));
   assert.equal(replayed[10]!.header.blockCount, 5);
+  await journal.close();
+  await again.close();
+});
+
+test('journal: a long write goes in as few BLOCKS records as chunks, batches and segments allow, and replays whole', async () => {
+  const path = await mkdtemp(join(tmpdir(), 'tandem-journal-'));
+  dirs.push(path);
+  const { journal } = await openJournal(path, 0);
+  journal.appendBlock(5, 0, block(0xee)); // the first chunk no longer starts empty
+  // 3 MiB: more than a chunk (1 MiB) and a segment (1 MiB here), so records split at each edge.
+  const data = randomBytes(768 * 4096);
+  const seen: Array<{ blockIndex: number; lsn: number; stored: Buffer }> = [];
+  journal.appendBlocks(5, 1000, data, (blockIndex, lsn, stored) => seen.push({ blockIndex, lsn, stored }));
+  await journal.commit();
+  assert.deepEqual(
+    seen.map((s) => s.blockIndex),
+    Array.from({ length: 768 }, (_, i) => 1000 + i),
+  );
+  for (const [i, s] of seen.entries()) assert.deepEqual(s.stored, data.subarray(i * 4096, (i + 1) * 4096));
+  const lsns = [...new Set(seen.map((s) => s.lsn))];
+  assert.ok(lsns.length >= 4 && lsns.length <= 6, `records: ${lsns.length}`); // ~255 blocks each
+  const { journal: again, replayed } = await openJournal(path, 0);
+  assert.deepEqual(
+    replayed.map((r) => r.header.lsn),
+    [1, ...lsns],
+  );
+  const runs = replayed.slice(1);
+  assert.ok(runs.every((r) => r.header.type === RecordType.blocks));
+  assert.deepEqual(Buffer.concat(runs.map((r) => r.payload!)), data);
+  assert.equal(
+    runs.reduce((sum, r) => sum + r.header.blockCount, 0),
+    768,
+  );
+  assert.equal(runs[0]!.header.blockIndex, 1000);
   await journal.close();
   await again.close();
 });

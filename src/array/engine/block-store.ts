@@ -37,10 +37,22 @@ const CHECKPOINT_PART_BYTES = 4 * 1024 * 1024;
 
 export interface PreparedBlock {
   contentHash: Buffer;
-  /** What goes to disk: lz4 bytes or the raw block. */
+  /** What goes to disk: lz4 bytes or the raw block (empty when not `reduced`). */
   stored: Buffer;
   compressed: boolean;
   storedCrc: number;
+  /**
+   * False when the block was only hashed: the same content had just been prepared, so it is most
+   * likely stored already (dedup before compression). Call prepareBlock before storing it.
+   */
+  reduced: boolean;
+}
+
+const NOT_REDUCED = Buffer.alloc(0);
+
+/** A block that was hashed but not compressed (see PreparedBlock.reduced). */
+export function hashedOnly(contentHash: Buffer): PreparedBlock {
+  return { contentHash, stored: NOT_REDUCED, compressed: false, storedCrc: 0, reduced: false };
 }
 
 const byteSeen = new Uint8Array(256);
@@ -66,14 +78,18 @@ export function looksIncompressible(data: Buffer): boolean {
   return distinct > (data.length / COMPRESS_SAMPLE_STRIDE) * COMPRESS_SAMPLE_DISTINCT_RATIO_MAX;
 }
 
+/** The block's content hash (sha256): its identity for dedup, here and across replication. */
+export function contentHashOf(data: Buffer): Buffer {
+  return hash('sha256', data, 'buffer') as unknown as Buffer;
+}
+
 /** Hashes and (when worthwhile) compresses a block: the CPU-heavy part of destage. */
-export function prepareBlock(data: Buffer): PreparedBlock {
-  const contentHash = hash('sha256', data, 'buffer') as unknown as Buffer;
+export function prepareBlock(data: Buffer, contentHash = contentHashOf(data)): PreparedBlock {
   const lz4 = looksIncompressible(data) ? undefined : compressSync(data);
   // Keep compressed bytes only when they save at least 1/8: decompression costs CPU on every read.
   const compressed = lz4 !== undefined && lz4.length <= data.length - data.length / 8;
   const stored = compressed ? lz4 : data;
-  return { contentHash, stored, compressed, storedCrc: crc32(stored) };
+  return { contentHash, stored, compressed, storedCrc: crc32(stored), reduced: true };
 }
 
 export interface StoreState {
@@ -453,6 +469,7 @@ export class BlockStore {
   /** Records a block already written to the data log with `refcount` references. Returns its id. */
   addBlock(block: PreparedBlock, location: BlockLocation, refcount = 0): number {
     this.assertInTransaction();
+    if (!block.reduced) throw new Error('a block must be reduced before it is stored');
     const blockId = this.state.nextBlockId++;
     const ref: BlockRef = {
       refcount,

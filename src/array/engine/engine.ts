@@ -275,21 +275,30 @@ export class BlockEngine {
     const chain = this.chain(headId);
     let position = offsetBytes;
     const end = offsetBytes + data.length;
+    // Whole blocks with data, not yet journaled: they go in as one run (few records, one copy).
+    let runStart = -1;
     while (position < end) {
       const blockIndex = Math.floor(position / BLOCK_BYTES);
       const from = position - blockIndex * BLOCK_BYTES;
       const to = Math.min(BLOCK_BYTES, from + (end - position));
       const source = data.subarray(position - offsetBytes, position - offsetBytes + (to - from));
-      let block = source;
-      if (to - from < BLOCK_BYTES) {
-        block = Buffer.allocUnsafe(BLOCK_BYTES);
-        const stored = this.readBlockRange(chain, blockIndex, block, 0, 0, BLOCK_BYTES);
-        if (stored !== undefined) this.store.readBlockInto(stored, block, 0);
-        source.copy(block, from);
+      if (to - from === BLOCK_BYTES && !source.equals(ZERO_BLOCK)) {
+        if (runStart < 0) runStart = position;
+      } else {
+        if (runStart >= 0) this.writeRun(headId, data, runStart - offsetBytes, position - runStart, runStart);
+        runStart = -1;
+        let block = source;
+        if (to - from < BLOCK_BYTES) {
+          block = Buffer.allocUnsafe(BLOCK_BYTES);
+          const stored = this.readBlockRange(chain, blockIndex, block, 0, 0, BLOCK_BYTES);
+          if (stored !== undefined) this.store.readBlockInto(stored, block, 0);
+          source.copy(block, from);
+        }
+        this.writeBlock(headId, blockIndex, block);
       }
-      this.writeBlock(headId, blockIndex, block);
       position += to - from;
     }
+    if (runStart >= 0) this.writeRun(headId, data, runStart - offsetBytes, end - runStart, runStart);
     await this.journal.commit();
     this.afterWrite();
   }
@@ -417,6 +426,16 @@ export class BlockEngine {
     this.overlay.setBlock(layerId, blockIndex, { lsn, data: stored });
   }
 
+  /** Journals `length` bytes of whole, non-zero blocks from data[at] to volume byte `volumeOffset`. */
+  private writeRun(layerId: number, data: Buffer, at: number, length: number, volumeOffset: number): void {
+    this.journal.appendBlocks(
+      layerId,
+      volumeOffset / BLOCK_BYTES,
+      data.subarray(at, at + length),
+      (blockIndex, lsn, stored) => this.overlay.setBlock(layerId, blockIndex, { lsn, data: stored }),
+    );
+  }
+
   private applyZero(layerId: number, startBlock: number, blockCount: number, lsn: number): void {
     if (blockCount <= ZERO_RANGE_PER_BLOCK_MAX) {
       for (let i = 0; i < blockCount; i++)
@@ -430,6 +449,11 @@ export class BlockEngine {
     if (!this.layers.has(header.layerId)) return; // the layer was released after the write
     if (header.type === RecordType.block && payload) {
       this.overlay.setBlock(header.layerId, header.blockIndex, { lsn: header.lsn, data: payload });
+    } else if (header.type === RecordType.blocks && payload) {
+      for (let i = 0; i < header.blockCount; i++) {
+        const data = payload.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES);
+        this.overlay.setBlock(header.layerId, header.blockIndex + i, { lsn: header.lsn, data });
+      }
     } else {
       this.applyZero(header.layerId, header.blockIndex, header.blockCount, header.lsn);
     }

@@ -9,7 +9,7 @@
 //  12  layerId    u32
 //  16  blockIndex u48  first block the record covers
 //  22  reserved   u16
-//  24  blockCount u32  blocks covered (1 for BLOCK records)
+//  24  blockCount u32  blocks covered (1 for BLOCK records, blockCount for BLOCKS records)
 //  28  payloadLen u32  bytes after the header
 //  32  crc32      u32  over bytes 0..31 and the payload
 //  36  payload
@@ -25,6 +25,11 @@ export const RecordType = {
   block: 1,
   /** blockCount blocks that read as zero from now on (write-zeroes, trim, all-zero writes). */
   zero: 2,
+  /**
+   * blockCount consecutive blocks of data, back to back in the payload: one header and one CRC for
+   * a whole run of a long write instead of one per block.
+   */
+  blocks: 3,
 } as const;
 export type RecordTypeValue = (typeof RecordType)[keyof typeof RecordType];
 
@@ -66,7 +71,8 @@ export function decodeRecord(source: Buffer, offset: number, payloadMaxBytes: nu
   const version = source.readUInt8(offset + 4);
   if (version !== RECORD_VERSION) return { ok: false, reason: `unknown version ${version}` };
   const type = source.readUInt8(offset + 5);
-  if (type !== RecordType.block && type !== RecordType.zero) return { ok: false, reason: `bad type ${type}` };
+  if (type !== RecordType.block && type !== RecordType.zero && type !== RecordType.blocks)
+    return { ok: false, reason: `bad type ${type}` };
   const payloadBytes = source.readUInt32BE(offset + 28);
   if (payloadBytes > payloadMaxBytes) return { ok: false, reason: 'payload too large' };
   const end = offset + RECORD_HEADER_BYTES + payloadBytes;

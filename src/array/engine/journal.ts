@@ -4,6 +4,7 @@
 // been destaged into the block store are recycled.
 
 import {
+  BLOCK_BYTES,
   JOURNAL_BATCH_MAX_BYTES,
   JOURNAL_CHUNK_BYTES,
   JOURNAL_RESTART_LSN_GAP,
@@ -26,7 +27,7 @@ const SPARE_PREFIX = 'spare-';
 
 export interface ReplayedRecord {
   header: RecordHeader;
-  /** Copy of the payload (BLOCK records) that the caller may keep. */
+  /** Copy of the payload (BLOCK and BLOCKS records) that the caller may keep. */
   payload: Buffer | null;
 }
 
@@ -149,6 +150,48 @@ export class Journal {
     const lsn = this.append(RecordType.block, layerId, blockIndex, 1, data);
     const end = this.chunkUsed;
     return { lsn, stored: this.chunk.subarray(end - data.length, end) };
+  }
+
+  /**
+   * Appends consecutive whole blocks (`data` is a multiple of BLOCK_BYTES) in as few records as the
+   * journal's chunks, batches and segments allow, and calls `onBlock` for each block with its
+   * record's LSN and a view of the journaled copy of its data.
+   */
+  appendBlocks(
+    layerId: number,
+    firstBlock: number,
+    data: Buffer,
+    onBlock: (blockIndex: number, lsn: number, stored: Buffer) => void,
+  ): void {
+    const total = data.length / BLOCK_BYTES;
+    for (let done = 0; done < total; ) {
+      const count = Math.min(total - done, this.blocksThatFit() || this.blocksThatFitAfresh());
+      const payload = data.subarray(done * BLOCK_BYTES, (done + count) * BLOCK_BYTES);
+      const lsn = this.append(RecordType.blocks, layerId, firstBlock + done, count, payload);
+      const start = this.chunkUsed - payload.length;
+      for (let i = 0; i < count; i++) {
+        const at = start + i * BLOCK_BYTES;
+        onBlock(firstBlock + done + i, lsn, this.chunk.subarray(at, at + BLOCK_BYTES));
+      }
+      done += count;
+    }
+  }
+
+  /** Whole blocks one more record can carry without a new chunk, batch or segment. */
+  private blocksThatFit(): number {
+    const batch = this.open;
+    const room = Math.min(
+      this.segmentBytes - batch.offsetBytes - batch.bytes,
+      JOURNAL_BATCH_MAX_BYTES - batch.bytes,
+      this.chunk.length - this.chunkUsed,
+    );
+    return Math.max(0, Math.floor((room - RECORD_HEADER_BYTES) / BLOCK_BYTES));
+  }
+
+  /** Whole blocks a record can carry in a fresh chunk, batch and segment (at least one). */
+  private blocksThatFitAfresh(): number {
+    const room = Math.min(this.segmentBytes, JOURNAL_BATCH_MAX_BYTES, JOURNAL_CHUNK_BYTES);
+    return Math.max(1, Math.floor((room - RECORD_HEADER_BYTES) / BLOCK_BYTES));
   }
 
   /** Appends a zero range (write-zeroes, trim, all-zero data). */
@@ -371,7 +414,7 @@ async function replaySegments(
           throw new Error(`journal gap: record ${header.lsn} follows applied ${appliedLsn}`);
         }
         if (expectedLsn !== null && header.lsn !== expectedLsn) break;
-        const payload = header.type === RecordType.block ? Buffer.from(decoded.payload) : null;
+        const payload = header.type === RecordType.zero ? null : Buffer.from(decoded.payload);
         onRecord({ header, payload });
         expectedLsn = header.lsn + 1;
       }

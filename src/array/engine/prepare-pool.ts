@@ -3,7 +3,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { BLOCK_BYTES } from '../../constants.js';
-import { type PreparedBlock, prepareBlock } from './block-store.js';
+import { hashedOnly, type PreparedBlock, prepareBlock } from './block-store.js';
 import type { PrepareRequest, PrepareResponse } from './prepare-worker.js';
 
 const WORKER_URL = new URL('./prepare-worker.js', import.meta.url);
@@ -49,7 +49,7 @@ export class PreparePool {
     if (blocks.length === 0) return Promise.resolve({ blocks: [], release: () => {} });
     const worker = this.workers[this.nextWorker++ % Math.max(1, this.workers.length)];
     if (!worker || this.broken)
-      return Promise.resolve({ blocks: blocks.map(prepareBlock), release: () => {} });
+      return Promise.resolve({ blocks: blocks.map((block) => prepareBlock(block)), release: () => {} });
     const input = this.spare(this.spareBlockBuffers, blocks.length * BLOCK_BYTES);
     const view = Buffer.from(input);
     for (const [i, block] of blocks.entries()) block.copy(view, i * BLOCK_BYTES);
@@ -80,12 +80,18 @@ export class PreparePool {
     let offset = 0;
     for (let i = 0; i < response.lengths.length; i++) {
       const signed = response.lengths[i]!;
+      const contentHash = hashes.subarray(i * 32, (i + 1) * 32);
+      if (signed === 0) {
+        prepared.push(hashedOnly(contentHash));
+        continue;
+      }
       const length = Math.abs(signed);
       prepared.push({
-        contentHash: hashes.subarray(i * 32, (i + 1) * 32),
+        contentHash,
         stored: stored.subarray(offset, offset + length),
         compressed: signed > 0,
         storedCrc: response.crcs[i]!,
+        reduced: true,
       });
       offset += length;
     }

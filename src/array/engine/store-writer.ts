@@ -9,7 +9,7 @@ import {
   DESTAGE_BATCHES_IN_FLIGHT,
   GC_ENTRIES_PER_TRANSACTION,
 } from '../../constants.js';
-import type { BlockStore, PreparedBlock } from './block-store.js';
+import { type BlockStore, type PreparedBlock, prepareBlock } from './block-store.js';
 import type { BlockLocation } from './data-log.js';
 import type { PreparedBatch, PreparePool } from './prepare-pool.js';
 
@@ -177,12 +177,14 @@ export class StoreWriter {
     let next = 0;
     const steps: PlannedStep[] = items.map((item) => {
       if (item.data === null) return { item, existing: 0 };
-      const prepared = reduced[next++]!;
+      let prepared = reduced[next++]!;
       const key = prepared.contentHash.toString('latin1');
       const earlier = pending.get(key);
       if (earlier) return { item, prepared, fresh: earlier };
       const existing = this.store.blockWithHash(prepared.contentHash);
       if (existing !== undefined) return { item, prepared, existing };
+      // Only hashed by the worker, as repeated content, yet not stored (freed meanwhile): reduce it.
+      if (!prepared.reduced) prepared = prepareBlock(item.data, prepared.contentHash);
       const index = fresh.push(prepared) - 1;
       const here = { batch: batchIndex, index };
       pending.set(key, here);
@@ -202,9 +204,14 @@ export class StoreWriter {
       if (step.prepared && !step.referenced && !this.store.hasBlock(blockId)) {
         // The block planned against was freed by a transaction that committed after planning
         // (content one write stopped using and another started using): store the content here.
-        blockId =
-          this.store.blockWithHash(step.prepared.contentHash) ??
-          this.store.addBlock(step.prepared, this.store.data.appendNow(step.prepared.stored));
+        const existing = this.store.blockWithHash(step.prepared.contentHash);
+        if (existing !== undefined) blockId = existing;
+        else {
+          const block = step.prepared.reduced
+            ? step.prepared
+            : prepareBlock(step.item.data!, step.prepared.contentHash);
+          blockId = this.store.addBlock(block, this.store.data.appendNow(block.stored));
+        }
       }
       if (!step.referenced) this.store.reference(blockId);
       mapped.push({ item: step.item, blockId, hasParent });
