@@ -53,6 +53,10 @@ function segmentName(seq: number): string {
   return `${SEGMENT_PREFIX}${String(seq).padStart(10, '0')}.log`;
 }
 
+function newChunk(bytes: number): Buffer {
+  return Buffer.from(new SharedArrayBuffer(bytes));
+}
+
 function newBatch(segmentSeq: number, offsetBytes: number): Batch {
   let resolve!: () => void;
   let reject!: (error: Error) => void;
@@ -68,7 +72,11 @@ function newBatch(segmentSeq: number, offsetBytes: number): Batch {
 export class Journal {
   private nextLsnValue: number;
   private durableLsnValue: number;
-  private chunk: Buffer = Buffer.allocUnsafe(JOURNAL_CHUNK_BYTES);
+  /**
+   * Records are built in chunks over shared memory: the overlay points into them, and the destage
+   * worker reads the blocks there instead of a copy.
+   */
+  private chunk: Buffer = newChunk(JOURNAL_CHUNK_BYTES);
   private chunkUsed = 0;
   /** Filled chunks, oldest first, with the last LSN each holds (the overlay points into them). */
   private readonly filledChunks: Array<{ buffer: Buffer; lastLsn: number }> = [];
@@ -255,7 +263,7 @@ export class Journal {
     if (this.chunkUsed + recordBytes > this.chunk.length) {
       this.filledChunks.push({ buffer: this.chunk, lastLsn: this.nextLsnValue - 1 });
       const spare = recordBytes <= JOURNAL_CHUNK_BYTES ? this.spareChunks.pop() : undefined;
-      this.chunk = spare ?? Buffer.allocUnsafe(Math.max(JOURNAL_CHUNK_BYTES, recordBytes));
+      this.chunk = spare ?? newChunk(Math.max(JOURNAL_CHUNK_BYTES, recordBytes));
       this.chunkUsed = 0;
     }
     const lsn = this.nextLsnValue++;

@@ -50,18 +50,56 @@ export class PreparePool {
     const worker = this.workers[this.nextWorker++ % Math.max(1, this.workers.length)];
     if (!worker || this.broken)
       return Promise.resolve({ blocks: blocks.map((block) => prepareBlock(block)), release: () => {} });
-    const input = this.spare(this.spareBlockBuffers, blocks.length * BLOCK_BYTES);
-    const view = Buffer.from(input);
-    for (const [i, block] of blocks.entries()) block.copy(view, i * BLOCK_BYTES);
+    const { shared, sources, copied } = this.describe(blocks);
     const stored = this.spare(this.spareBlockBuffers, blocks.length * BLOCK_BYTES);
     const hashes = this.spare(this.spareHashBuffers, blocks.length * 32);
     const id = this.nextId++;
-    const request: PrepareRequest = { id, blocks: input, blockCount: blocks.length, stored, hashes };
+    const request: PrepareRequest = {
+      id,
+      shared,
+      sources,
+      copied,
+      blockCount: blocks.length,
+      stored,
+      hashes,
+    };
+    const transfer = copied ? [copied, stored, hashes] : [stored, hashes];
     return new Promise((resolve, reject) => {
       this.waiters.set(id, { resolve, reject });
       worker.ref(); // keep the process alive while work is pending
-      worker.postMessage(request, [input, stored, hashes]);
+      worker.postMessage(request, transfer);
     });
+  }
+
+  /**
+   * Where the worker finds each block: blocks in shared memory (journal chunks) are read in place,
+   * the others (replayed after a restart) are copied into one buffer.
+   */
+  private describe(blocks: Buffer[]) {
+    const shared: SharedArrayBuffer[] = [];
+    const sharedIndex = new Map<SharedArrayBuffer, number>();
+    const sources = new Int32Array(blocks.length * 2);
+    let copies = 0;
+    for (const [i, block] of blocks.entries()) {
+      if (block.buffer instanceof SharedArrayBuffer) {
+        let index = sharedIndex.get(block.buffer);
+        if (index === undefined) {
+          index = shared.push(block.buffer) - 1;
+          sharedIndex.set(block.buffer, index);
+        }
+        sources[2 * i] = index;
+        sources[2 * i + 1] = block.byteOffset;
+      } else {
+        sources[2 * i] = -1;
+        sources[2 * i + 1] = copies++;
+      }
+    }
+    if (copies === 0) return { shared, sources, copied: null };
+    const copied = this.spare(this.spareBlockBuffers, copies * BLOCK_BYTES);
+    const view = Buffer.from(copied);
+    for (const [i, block] of blocks.entries())
+      if (sources[2 * i] === -1) block.copy(view, sources[2 * i + 1]! * BLOCK_BYTES);
+    return { shared, sources, copied };
   }
 
   async close(): Promise<void> {
@@ -73,7 +111,7 @@ export class PreparePool {
     if (!waiter) return;
     this.waiters.delete(response.id);
     if (this.waiters.size === 0) for (const worker of this.workers) worker.unref();
-    this.keep(this.spareBlockBuffers, response.blocks);
+    if (response.copied) this.keep(this.spareBlockBuffers, response.copied);
     const hashes = Buffer.from(response.hashes);
     const stored = Buffer.from(response.stored);
     const prepared: PreparedBlock[] = [];
