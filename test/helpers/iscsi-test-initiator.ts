@@ -1,7 +1,7 @@
 // An in-process iSCSI initiator for the transport's tests: it drives IscsiConnection objects (no
 // sockets) against one IscsiTarget, builds initiator PDUs and decodes what the target sends.
 
-import { IscsiConnection } from '../../src/array/iscsi/connection.js';
+import { IscsiConnection, type IscsiConnectionOptions } from '../../src/array/iscsi/connection.js';
 import type { CloseReason } from '../../src/array/iscsi/errors.js';
 import { silentLogger } from '../../src/array/iscsi/logger.js';
 import {
@@ -41,8 +41,8 @@ export class TestTarget {
     return this.scsi as FakeScsi;
   }
 
-  connect(): TestConnection {
-    return new TestConnection(this.target);
+  connect(options: Pick<IscsiConnectionOptions, 'keepalive' | 'clock'> = {}): TestConnection {
+    return new TestConnection(this.target, options);
   }
 }
 
@@ -56,8 +56,9 @@ export class TestConnection {
   cmdSN = 1;
   expStatSN = 0;
 
-  constructor(target: IscsiTarget) {
+  constructor(target: IscsiTarget, options: Pick<IscsiConnectionOptions, 'keepalive' | 'clock'> = {}) {
     this.connection = new IscsiConnection({
+      ...options,
       target,
       logger: silentLogger,
       random: countingRandom,

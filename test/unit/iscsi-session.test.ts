@@ -179,6 +179,60 @@ test('session: NOP-Out ping consumes a CmdSN and is echoed; a NOP-Out answering 
   assert.equal(c.take().length, 0);
 });
 
+test('session: a quiet connection gets a NOP-In ping; answered it stays, unanswered it closes', async () => {
+  let now = 0;
+  const t = new TestTarget(createScsiDeviceServer());
+  t.catalog.addHost(INITIATOR_IQN, 'host-1', new Map([[0, new MemoryDevice('v1', 1 << 20)]]));
+  const c = t.connect({ keepalive: { intervalMs: 1000, responseTimeoutMs: 2000 }, clock: () => now });
+  const login = c.loginNormal();
+  c.expStatSN = login.statSN + 1;
+  now = 900;
+  c.scsi(TEST_UNIT_READY); // input: the quiet period starts again
+  assert.equal((await c.settle()).length, 1);
+  now = 1500;
+  c.connection.keepaliveTick();
+  assert.equal(c.take().length, 0, 'not quiet long enough');
+  now = 1900;
+  c.connection.keepaliveTick();
+  const ping = only(c.take(), Opcode.NOP_IN);
+  assert.equal(ping.fields.itt, RESERVED_TAG);
+  assert.notEqual(ping.fields.ttt, RESERVED_TAG, 'an answer is wanted');
+  assert.equal(ping.fields.lun, 0);
+  c.scsi(TEST_UNIT_READY);
+  const response = only(await c.settle(), Opcode.SCSI_RESPONSE);
+  assert.equal(response.fields.statSN, ping.fields.statSN, 'the ping does not advance StatSN');
+  now = 2500;
+  c.send(Opcode.NOP_OUT, {
+    immediate: true,
+    itt: RESERVED_TAG,
+    lun: 0,
+    ttt: ping.fields.ttt,
+    cmdSN: c.cmdSN,
+    expStatSN: 0,
+  });
+  assert.equal(c.take().length, 0, 'the answer gets no reply');
+  now = 5000;
+  c.connection.keepaliveTick();
+  assert.equal(c.closedReason, null, 'answered in time');
+  const second = only(c.take(), Opcode.NOP_IN);
+  assert.notEqual(second.fields.ttt, ping.fields.ttt);
+  now = 6000; // an answer to some other ping does not count
+  c.send(Opcode.NOP_OUT, {
+    immediate: true,
+    itt: RESERVED_TAG,
+    lun: 0,
+    ttt: second.fields.ttt + 1,
+    cmdSN: c.cmdSN,
+    expStatSN: 0,
+  });
+  now = 6999;
+  c.connection.keepaliveTick();
+  assert.equal(c.closedReason, null);
+  now = 7000;
+  c.connection.keepaliveTick();
+  assert.equal(c.closedReason, 'nop-timeout');
+});
+
 test('session: CmdSN outside the window is dropped silently; later ones wait for the gap', async () => {
   const { c, login } = setup();
   c.scsi(TEST_UNIT_READY, { cmdSN: login.maxCmdSN + 1 });

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RandomSource } from './chap.js';
 import { CLOSE_REASONS, type CloseReason, FRAME_INVALID_REASONS } from './errors.js';
+import { DEFAULT_KEEPALIVE_TIMES, type KeepaliveTimes, NopInKeepalive } from './keepalive.js';
 import { ISCSI_CONNECTION_OUTPUT_MAX_BYTES } from './limits.js';
 import type { IscsiLogger } from './logger.js';
 import { LoginMachine } from './login.js';
@@ -35,6 +36,10 @@ export interface IscsiConnectionOptions {
   random?: RandomSource;
   /** StatSN of the first Login Response. */
   initialStatSN?: number;
+  /** When to ping a quiet connection and give up on it (ISCSI_NOP_IN_* by default). */
+  keepalive?: KeepaliveTimes;
+  /** Milliseconds, for the keepalive (performance.now by default). */
+  clock?: () => number;
 }
 
 export class IscsiConnection implements SessionConnection {
@@ -55,9 +60,15 @@ export class IscsiConnection implements SessionConnection {
   private readonly host: ConnectionHost;
   private readonly logger: IscsiLogger;
   private readonly logContext: object;
+  private readonly clock: () => number;
+  private readonly keepaliveTimes: KeepaliveTimes;
+  /** From full feature phase on. */
+  private keepalive: NopInKeepalive | null = null;
 
   constructor(options: IscsiConnectionOptions) {
     this.target = options.target;
+    this.clock = options.clock ?? (() => performance.now());
+    this.keepaliveTimes = options.keepalive ?? DEFAULT_KEEPALIVE_TIMES;
     this.host = options.host;
     this.logger = options.logger;
     this.logContext = options.logContext ?? {};
@@ -93,6 +104,7 @@ export class IscsiConnection implements SessionConnection {
 
   feed(chunk: Buffer): void {
     if (this.phaseNow === 'closing') return;
+    this.keepalive?.inputSeen(this.clock());
     this.reader.push(chunk);
     while (this.phase !== 'closing') {
       const framed = this.reader.next(this.placement);
@@ -139,6 +151,7 @@ export class IscsiConnection implements SessionConnection {
       }
       if (step.kind === 'complete') {
         this.phaseNow = 'full-feature';
+        this.keepalive = new NopInKeepalive(this.keepaliveTimes, this.clock());
         this.reader.maxDataSegmentBytes = this.params.targetMrdslBytes;
         this.logger.debug(
           { ...this.logContext, initiator: step.result.initiatorName, tsih: step.tsih, cid: step.result.cid },
@@ -175,6 +188,21 @@ export class IscsiConnection implements SessionConnection {
     if (this.phaseNow !== 'login') return;
     this.logger.info({ ...this.logContext }, 'iscsi: login timed out');
     this.close('login-timeout');
+  }
+
+  /** Called now and then by the server: pings a quiet connection, closes one that stopped answering. */
+  keepaliveTick(): void {
+    if (this.phaseNow !== 'full-feature' || !this.keepalive || !this.session) return;
+    const action = this.keepalive.tick(this.clock());
+    if (action?.kind === 'ping') this.session.ping(this, action.ttt);
+    else if (action?.kind === 'timeout') {
+      this.logger.info({ ...this.logContext, ttt: action.ttt }, 'iscsi: NOP-In ping unanswered; closing');
+      this.close('nop-timeout');
+    }
+  }
+
+  pingAnswered(ttt: number): void {
+    this.keepalive?.answered(ttt);
   }
 
   /** The socket is gone (or the server shuts down): the session learns it lost this connection. */

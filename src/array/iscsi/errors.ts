@@ -71,6 +71,7 @@ export const CLOSE_REASONS = {
   logout: 'peer: logged out',
   'session-closed': 'another connection closed the session (logout, reinstatement or error)',
   'target-cold-reset': 'TARGET COLD RESET: every connection is dropped',
+  'nop-timeout': 'a NOP-In ping of ours went unanswered for ISCSI_NOP_IN_RESPONSE_TIMEOUT_MS',
   'peer-closed': 'peer: connection closed or reset',
   'server-shutdown': 'the server is closing',
   'internal-error': 'a bug in the iSCSI transport; the connection is closed, the process lives',

@@ -80,3 +80,12 @@ export const ISCSI_CLOSE_LINGER_MS = 5_000;
 
 /** Socket buffer watermark: Node's 16 KiB default would report backpressure after a few Data-In. */
 export const ISCSI_SOCKET_HIGH_WATER_BYTES = 1024 * 1024;
+
+/**
+ * A full-feature connection quiet for this long gets a NOP-In ping (LIO's nopin_timeout default).
+ * An initiator with I/O in flight is never quiet this long.
+ */
+export const ISCSI_NOP_IN_INTERVAL_MS = 15_000;
+
+/** A ping unanswered for this long closes the connection (LIO's nopin_response_timeout default). */
+export const ISCSI_NOP_IN_RESPONSE_TIMEOUT_MS = 30_000;

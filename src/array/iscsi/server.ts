@@ -8,6 +8,7 @@ import type { IscsiTargetCatalog } from './catalog.js';
 import type { RandomSource } from './chap.js';
 import { IscsiConnection } from './connection.js';
 import type { CloseReason } from './errors.js';
+import { DEFAULT_KEEPALIVE_TIMES, type KeepaliveTimes } from './keepalive.js';
 import { ISCSI_CLOSE_LINGER_MS, ISCSI_LOGIN_TIMEOUT_MS, ISCSI_SOCKET_HIGH_WATER_BYTES } from './limits.js';
 import { type IscsiLogger, silentLogger } from './logger.js';
 import type { ScsiDeviceServer } from './scsi/types.js';
@@ -26,6 +27,8 @@ export interface IscsiServerOptions {
   portal?: string;
   /** Login timeout override (tests). */
   loginTimeoutMs?: number;
+  /** NOP-In keepalive overrides (tests); ISCSI_NOP_IN_* by default. */
+  keepalive?: KeepaliveTimes;
   random?: RandomSource;
 }
 
@@ -91,22 +94,33 @@ class SocketConnection {
       onClosed,
     });
     const link = this.link;
+    const keepalive = options.keepalive ?? DEFAULT_KEEPALIVE_TIMES;
     const connection = new IscsiConnection({
       target,
       host: link,
       logger,
       logContext: { peer: link.peer },
       ...(options.random ? { random: options.random } : {}),
+      keepalive,
     });
     const loginTimer = setTimeout(
       () => link.guard(() => connection.loginTimedOut()),
       options.loginTimeoutMs ?? ISCSI_LOGIN_TIMEOUT_MS,
     );
+    // A few checks per period: a ping leaves within a third of the interval of being due.
+    const keepaliveTimer = setInterval(
+      () => link.guard(() => connection.keepaliveTick()),
+      Math.max(10, Math.min(keepalive.intervalMs, keepalive.responseTimeoutMs) / 3),
+    );
+    keepaliveTimer.unref();
     link.attach(connection, {
       afterData: () => {
         if (connection.phase !== 'login') clearTimeout(loginTimer);
       },
-      onClose: () => clearTimeout(loginTimer),
+      onClose: () => {
+        clearTimeout(loginTimer);
+        clearInterval(keepaliveTimer);
+      },
     });
   }
 

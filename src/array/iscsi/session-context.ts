@@ -21,6 +21,8 @@ export interface SessionConnection {
   send(chunks: Buffer[], afterWrite?: () => void): void;
   /** Ends the connection once what was sent is written. */
   close(reason: CloseReason): void;
+  /** A NOP-Out answered a NOP-In ping of the target's with this Target Transfer Tag. */
+  pingAnswered?(ttt: number): void;
 }
 
 /** What sessions share: the target's catalog and SCSI device server, and each other. */

@@ -165,7 +165,10 @@ export class IscsiSession {
         );
         return;
       case Opcode.NOP_OUT:
-        if (pdu.fields.itt === RESERVED_TAG) return; // answers a NOP-In of ours: nothing to do
+        if (pdu.fields.itt === RESERVED_TAG) {
+          conn.pingAnswered?.(pdu.fields.ttt); // answers a NOP-In ping of ours: no CmdSN, no reply
+          return;
+        }
         this.cmdSN.admit(pdu.fields, () => this.nop(conn, pdu.fields, pdu.data));
         return;
       case Opcode.TASK_MGMT:
@@ -388,6 +391,22 @@ export class IscsiSession {
         { itt: fields.itt, lun: fields.lun, ttt: RESERVED_TAG, statSN: conn.takeStatSN(), ...this.window() },
         echo,
       ),
+    );
+  }
+
+  /**
+   * A NOP-In ping on `conn` asking for an answer with `ttt`. Its ITT is reserved, so it carries the
+   * next StatSN without advancing it (RFC 7143 section 11.19.5).
+   */
+  ping(conn: SessionConnection, ttt: number): void {
+    conn.send(
+      encodePdu(Opcode.NOP_IN, {
+        itt: RESERVED_TAG,
+        lun: 0,
+        ttt,
+        statSN: conn.peekStatSN(),
+        ...this.window(),
+      }),
     );
   }
 
