@@ -22,6 +22,7 @@ import {
   READ_ASYNC_MIN_BYTES,
   READ_RUN_BLOCKS_MAX,
 } from '../../constants.js';
+import { copyBytes } from '../../platform/copy-bytes.js';
 import { CrcConcatenation, crc32 } from '../../platform/crc32.js';
 import { IoError } from './block-device.js';
 import { type BlockLocation, DATA_SEGMENT_HEADER_BYTES, DataLog } from './data-log.js';
@@ -391,7 +392,11 @@ export class BlockStore {
       const ref = run.refs[i]!;
       // The same stored block again (deduplicated data): checked and decoded once.
       if (previousRef === ref && previousRaw !== null) {
-        previousRaw.copy(request.target, request.targetOffset, request.fromByte, request.toByte);
+        copyBytes(
+          previousRaw.subarray(request.fromByte, request.toByte),
+          request.target,
+          request.targetOffset,
+        );
         continue;
       }
       const start = ref.location.offsetBytes - first.location.offsetBytes;
@@ -443,7 +448,7 @@ export class BlockStore {
   private decodeInto(request: BlockRead, ref: BlockRef, stored: Buffer): Buffer {
     if (crc32(stored) !== ref.crc) throw new IoError('io', `block ${request.blockId} failed its checksum`);
     const raw = ref.compressed ? uncompressSync(stored) : stored;
-    raw.copy(request.target, request.targetOffset, request.fromByte, request.toByte);
+    copyBytes(raw.subarray(request.fromByte, request.toByte), request.target, request.targetOffset);
     return raw;
   }
 

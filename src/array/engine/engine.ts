@@ -17,6 +17,7 @@ import {
   ZERO_RANGE_PER_BLOCK_MAX,
 } from '../../constants.js';
 import { BufferPool } from '../../platform/buffer-pool.js';
+import { copyBytes } from '../../platform/copy-bytes.js';
 import { NodeDiskDir } from '../../platform/disk.js';
 import { type BlockRead, BlockStore } from './block-store.js';
 import { Journal, type ReplayedRecord } from './journal.js';
@@ -406,7 +407,7 @@ export class BlockEngine {
     for (const layerId of chain) {
       const pending = this.overlay.lookup(layerId, blockIndex);
       if (pending !== undefined) {
-        if (pending) pending.copy(out, outOffset, from, to);
+        if (pending) copyBytes(pending.subarray(from, to), out, outOffset);
         else out.fill(0, outOffset, outOffset + (to - from));
         return undefined;
       }

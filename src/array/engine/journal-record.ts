@@ -14,6 +14,7 @@
 //  32  crc32      u32  over bytes 0..31 and the payload
 //  36  payload
 
+import { copyBytes } from '../../platform/copy-bytes.js';
 import { crc32 } from '../../platform/crc32.js';
 
 export const RECORD_MAGIC = 0x544a5231; // 'TJR1'
@@ -53,7 +54,7 @@ export function encodeRecord(target: Buffer, offset: number, header: RecordHeade
   target.writeUInt16BE(0, offset + 22);
   target.writeUInt32BE(header.blockCount, offset + 24);
   target.writeUInt32BE(header.payloadBytes, offset + 28);
-  if (payload) payload.copy(target, offset + RECORD_HEADER_BYTES);
+  if (payload) copyBytes(payload, target, offset + RECORD_HEADER_BYTES);
   const headerCrc = crc32(target.subarray(offset, offset + 32));
   const crc = payload ? crc32(payload, headerCrc) : headerCrc;
   target.writeUInt32BE(crc, offset + 32);

@@ -8,6 +8,7 @@
 
 import { parentPort } from 'node:worker_threads';
 import { BLOCK_BYTES, PREPARE_RECENT_HASHES_MAX as RECENT_HASHES_MAX } from '../../constants.js';
+import { copyBytes } from '../../platform/copy-bytes.js';
 import { contentHashOf, prepareBlock } from './block-store.js';
 
 export interface PrepareRequest {
@@ -74,7 +75,8 @@ parentPort?.on('message', (request: PrepareRequest) => {
     lengths[i] = prepared.compressed ? prepared.stored.length : -prepared.stored.length;
     crcs[i] = prepared.storedCrc;
     // Never more than BLOCK_BYTES: incompressible blocks are kept raw.
-    offset += prepared.stored.copy(stored, offset);
+    copyBytes(prepared.stored, stored, offset);
+    offset += prepared.stored.length;
   }
   const response: PrepareResponse = {
     id: request.id,
