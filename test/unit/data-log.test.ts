@@ -185,6 +185,23 @@ test('data log: the verified-read worker reads into shared memory and compares t
   await log.close();
 });
 
+test('data log: a verified-read worker that fails under a read: the read is served by the thread pool', async () => {
+  const dir = await tempDir();
+  const engine = await engineIn(dir);
+  const vol = { headLayerId: engine.newLayer(null) };
+  await engine.commitMeta(engine.layerPuts());
+  const data = randomBytes(64 * BLOCK_BYTES);
+  await engine.write(vol, 0, data);
+  await engine.destageNow();
+  const reader = new VerifiedReader();
+  engine.store.useVerifiedReader(reader);
+  const reading = engine.readAsync(vol.headLayerId, 0, data.length);
+  void reader.close(); // the worker goes away with the read posted to it
+  assert.deepEqual(await reading, data);
+  assert.deepEqual(await engine.readAsync(vol.headLayerId, 0, data.length), data, 'and later reads too');
+  await engine.close();
+});
+
 test('data log: a segment removed while a read on it is in flight still serves that read', async () => {
   const dir = await tempDir();
   const log = new DataLog(dir, { segment: 1, tailBytes: DATA_SEGMENT_HEADER_BYTES }, 1024 * 1024);

@@ -409,21 +409,26 @@ export class BlockStore {
     const head = run.requests[0]!;
     const location = run.refs[0]!.location;
     const reader = this.verifiedReader;
+    let outcome: 'ok' | 'mismatch' | null = null;
     if (reader?.accepts(head.target)) {
-      const expected = combinedCrc(run.refs);
-      const outcome = await this.data.readIntoVerifiedAsync(
-        location,
-        run.totalBytes,
-        head.target,
-        head.targetOffset,
-        expected,
-        reader,
-      );
-      if (outcome === 'ok') return;
-      // Check again here to name the damaged block.
-    } else {
-      await this.data.readIntoAsync(location, run.totalBytes, head.target, head.targetOffset);
+      try {
+        outcome = await this.data.readIntoVerifiedAsync(
+          location,
+          run.totalBytes,
+          head.target,
+          head.targetOffset,
+          combinedCrc(run.refs),
+          reader,
+        );
+      } catch (error) {
+        // The worker failed under this read (the reader no longer accepts): read it on the pool.
+        if (reader.accepts(head.target)) throw error;
+      }
     }
+    if (outcome === 'ok') return;
+    // A mismatch is checked again here, to name the damaged block.
+    if (outcome === null)
+      await this.data.readIntoAsync(location, run.totalBytes, head.target, head.targetOffset);
     this.verifyInPlace(run);
   }
 
