@@ -3,16 +3,18 @@
 
 import { IscsiConnection, type IscsiConnectionOptions } from '../../src/array/iscsi/connection.js';
 import type { CloseReason } from '../../src/array/iscsi/errors.js';
+import { BHS_BYTES } from '../../src/array/iscsi/limits.js';
 import { silentLogger } from '../../src/array/iscsi/logger.js';
 import {
   decodePdu,
-  encodePduBuffer,
+  encodePdu,
   type FieldsOf,
   type KnownOpcode,
   Opcode,
   type Pdu,
   RESERVED_TAG,
   TargetPduReader,
+  withDigests,
 } from '../../src/array/iscsi/pdu.js';
 import type { ScsiDeviceServer } from '../../src/array/iscsi/scsi/types.js';
 import { IscsiTarget } from '../../src/array/iscsi/target.js';
@@ -51,6 +53,7 @@ export class TestConnection {
   closedReason: CloseReason | null = null;
   paused = false;
   private readonly reader = new TargetPduReader();
+  private digests: { header: boolean; data: boolean } | null = null;
   private readonly received: Pdu[] = [];
   itt = 1;
   cmdSN = 1;
@@ -82,7 +85,30 @@ export class TestConnection {
   }
 
   send<O extends KnownOpcode>(opcode: O, fields: FieldsOf[O], data?: Buffer, ahs?: Buffer): void {
-    this.feed(encodePduBuffer(opcode, fields, data, ahs));
+    const pdu = encodePdu(opcode, fields, data, ahs);
+    const bytes = Buffer.concat(
+      this.digests ? withDigests(pdu, this.digests.header, this.digests.data) : pdu,
+    );
+    // A one-shot fault: flip a bit of the header digest (right after the BHS) or of the data digest (last).
+    if (this.corruptNext === 'header') bytes[BHS_BYTES]! ^= 1;
+    if (this.corruptNext === 'data') bytes[bytes.length - 1]! ^= 1;
+    this.corruptNext = null;
+    this.feed(bytes);
+  }
+
+  /** The next PDU sent gets a wrong header or data digest. */
+  corruptNext: 'header' | 'data' | null = null;
+
+  /** From now on (login has ended), PDUs both ways carry the digests negotiated. */
+  useDigests(header: boolean, data: boolean): void {
+    this.digests = { header, data };
+    this.reader.headerDigest = header;
+    this.reader.dataDigest = data;
+  }
+
+  /** Digests of the target's PDUs that did not match. */
+  get digestErrors(): number {
+    return this.reader.digestErrors;
   }
 
   /** Every PDU the target sent since the last call, decoded. */

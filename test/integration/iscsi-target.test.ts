@@ -97,6 +97,20 @@ test('qemu-img over iscsi:// writes 8 MiB and reads the volume back byte for byt
   );
 });
 
+test('header digests (CRC32C): a qemu-img round trip that asks for them gets them', async () => {
+  const loginsBefore = logLines.filter((l) => l.includes('login complete')).length;
+  const data = randomBytes(4 * 1024 * 1024);
+  const opts = `driver=iscsi,transport=tcp,portal=${portal()},target=${TEST_TARGET_IQN},lun=0,initiator-name=${HOST_IQN},header-digest=crc32c`;
+  const read = await qemuRoundTrip(dir, opts, data);
+  assert.ok(read.subarray(0, data.length).equals(data), 'the bytes read back are the ones written');
+  const logins = logLines.filter((l) => l.includes('login complete')).slice(loginsBefore);
+  assert.equal(logins.length, 2, 'qemu-img convert in, then out');
+  assert.ok(
+    logins.every((l) => l.includes('"headerDigest":true')),
+    `both sessions ran with header digests: ${logins.join(' | ')}`,
+  );
+});
+
 test('CHAP: required for a host with credentials; wrong secret refused; mutual CHAP answered', async () => {
   const without = await run('iscsi-inq', ['-i', CHAP_IQN, lunUrl(0)]);
   assert.notEqual(without.code, 0, 'no credentials: login refused');

@@ -78,11 +78,31 @@ test('negotiation: min/max/OR/AND results and out-of-range values', () => {
   );
 });
 
+test("negotiation: digests follow the initiator's order among None and CRC32C", () => {
+  const cases: Array<[string, string, string, boolean]> = [
+    ['CRC32C,None', 'None', 'CRC32C', true],
+    ['None,CRC32C', 'CRC32C', 'None', false],
+    ['CRC32C', 'CRC32C', 'CRC32C', true],
+  ];
+  for (const [header, data, headerAnswer, headerOn] of cases) {
+    const n = new Negotiator(true);
+    const a = new Map(
+      n.answer([
+        ['HeaderDigest', header],
+        ['DataDigest', data],
+      ]),
+    );
+    assert.equal(a.get('HeaderDigest'), headerAnswer, header);
+    assert.equal(n.connection.headerDigest, headerOn, header);
+    assert.equal(n.connection.dataDigest, data.startsWith('CRC32C'), data);
+  }
+});
+
 test('negotiation: digests we cannot do, unknown keys, target-only keys', () => {
   const n = new Negotiator(true);
   const a = new Map(
     n.answer([
-      ['HeaderDigest', 'CRC32C'],
+      ['HeaderDigest', 'MD5'],
       ['X-com.example.Vendor', '1'],
       ['RDMAExtensions', 'Yes'],
       ['TargetAlias', 'me'],

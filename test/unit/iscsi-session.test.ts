@@ -120,6 +120,90 @@ test('session: a Data-Out with a wrong DataSN or offset fails the command (CHECK
   }
 });
 
+test('session: CRC32C header and data digests both ways once login has ended', async () => {
+  const { c, device } = setup([
+    ['HeaderDigest', 'CRC32C'],
+    ['DataDigest', 'CRC32C'],
+  ]);
+  c.useDigests(true, true);
+  const data = pattern(3 * BLOCK + 0, 5);
+  c.scsi(write10(8, 3), { write: true, expectedLength: data.length, data });
+  assert.equal(only(await c.settle(), Opcode.SCSI_RESPONSE).fields.status, 0);
+  assert.deepEqual(await device.read(8 * BLOCK, data.length), data);
+  c.scsi(read10(8, 3), { read: true, expectedLength: data.length });
+  const dataIn = only(await c.settle(), Opcode.DATA_IN);
+  assert.deepEqual(dataIn.data, data);
+  const itt = c.nop(Buffer.from('odd length'));
+  assert.equal(only(c.take(), Opcode.NOP_IN).fields.itt, itt);
+  assert.equal(c.digestErrors, 0, 'every digest of the target matches');
+  assert.equal(c.closedReason, null);
+});
+
+test('session: a bad header digest closes the connection (the lengths cannot be trusted)', () => {
+  const { c } = setup([['HeaderDigest', 'CRC32C']]);
+  c.useDigests(true, false);
+  c.corruptNext = 'header';
+  c.scsi(TEST_UNIT_READY);
+  assert.equal(c.closedReason, 'frame-invalid');
+});
+
+test('session: a bad data digest is rejected; its write ends in CHECK CONDITION, PROTOCOL SERVICE CRC ERROR', async () => {
+  const { c, device } = setup([['DataDigest', 'CRC32C']]);
+  c.useDigests(false, true);
+  const crcSense = (response: Extract<Pdu, { opcode: typeof Opcode.SCSI_RESPONSE }>) => {
+    const sense = response.data.subarray(2);
+    return [response.fields.status, sense[2]! & 0x0f, sense[12], sense[13]];
+  };
+  const data = pattern(4 * BLOCK, 9);
+  // Immediate data with a bad digest: Reject; the command goes on and ends once its data is in.
+  c.corruptNext = 'data';
+  const first = c.scsi(write10(0, 4), {
+    write: true,
+    expectedLength: data.length,
+    data: data.subarray(0, 1024),
+  });
+  let out = c.take();
+  assert.deepEqual(
+    out.map((p) => p.opcode),
+    [Opcode.REJECT, Opcode.R2T],
+  );
+  assert.equal(out[0]!.opcode === Opcode.REJECT && out[0]!.fields.reason, 0x02, 'Data Digest Error');
+  let r2t = out[1]!.opcode === Opcode.R2T ? out[1]! : assert.fail('R2T');
+  c.dataOut(first, r2t.fields.ttt, 0, 1024, data.subarray(1024), true);
+  let response = only(await c.settle(), Opcode.SCSI_RESPONSE);
+  assert.deepEqual(crcSense(response), [0x02, 0x0b, 0x47, 0x05]);
+  assert.deepEqual(await device.read(0, data.length), Buffer.alloc(data.length), 'nothing written');
+  // A Data-Out with a bad digest: the same.
+  const second = c.scsi(write10(0, 4), {
+    write: true,
+    expectedLength: data.length,
+    data: data.subarray(0, 1024),
+  });
+  r2t = only(c.take(), Opcode.R2T);
+  c.corruptNext = 'data';
+  c.dataOut(second, r2t.fields.ttt, 0, 1024, data.subarray(1024), true);
+  out = await c.settle();
+  assert.deepEqual(
+    out.map((p) => p.opcode),
+    [Opcode.REJECT, Opcode.SCSI_RESPONSE],
+  );
+  response = out[1]!.opcode === Opcode.SCSI_RESPONSE ? out[1]! : assert.fail('response');
+  assert.deepEqual(crcSense(response), [0x02, 0x0b, 0x47, 0x05]);
+  assert.deepEqual(await device.read(0, data.length), Buffer.alloc(data.length), 'still nothing written');
+  // A NOP-Out with a bad digest is rejected and not answered.
+  c.corruptNext = 'data';
+  c.nop(Buffer.from('ping'), true);
+  assert.deepEqual(
+    c.take().map((p) => p.opcode),
+    [Opcode.REJECT],
+  );
+  // The connection lives on, and a good write goes through.
+  c.scsi(write10(0, 4), { write: true, expectedLength: data.length, data });
+  assert.equal(only(await c.settle(), Opcode.SCSI_RESPONSE).fields.status, 0);
+  assert.deepEqual(await device.read(0, data.length), data);
+  assert.equal(c.closedReason, null);
+});
+
 test('session: Data-In cut to the initiator MaxRecvDataSegmentLength, F at MaxBurstLength, DataSN counts', async () => {
   const { c } = setup([
     ['MaxRecvDataSegmentLength', '512'],

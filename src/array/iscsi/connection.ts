@@ -11,7 +11,7 @@ import { ISCSI_CONNECTION_OUTPUT_MAX_BYTES } from './limits.js';
 import type { IscsiLogger } from './logger.js';
 import { LoginMachine } from './login.js';
 import type { ConnectionParams } from './negotiation.js';
-import { decodePdu, Opcode, PduReader } from './pdu.js';
+import { decodePdu, Opcode, PduReader, withDigests } from './pdu.js';
 import type { IscsiSession, SessionConnection } from './session.js';
 import type { IscsiTarget } from './target.js';
 
@@ -44,7 +44,12 @@ export interface IscsiConnectionOptions {
 
 export class IscsiConnection implements SessionConnection {
   cid = 0;
-  params: ConnectionParams = { initiatorMrdslBytes: 8192, targetMrdslBytes: 8192 };
+  params: ConnectionParams = {
+    initiatorMrdslBytes: 8192,
+    targetMrdslBytes: 8192,
+    headerDigest: false,
+    dataDigest: false,
+  };
   private phaseNow: ConnectionPhase = 'login';
   private readonly reader = new PduReader();
   private output: Buffer[] = [];
@@ -64,6 +69,8 @@ export class IscsiConnection implements SessionConnection {
   private readonly keepaliveTimes: KeepaliveTimes;
   /** From full feature phase on. */
   private keepalive: NopInKeepalive | null = null;
+  /** Header or data digests are on (from full feature phase on). */
+  private digests = false;
 
   constructor(options: IscsiConnectionOptions) {
     this.target = options.target;
@@ -153,8 +160,19 @@ export class IscsiConnection implements SessionConnection {
         this.phaseNow = 'full-feature';
         this.keepalive = new NopInKeepalive(this.keepaliveTimes, this.clock());
         this.reader.maxDataSegmentBytes = this.params.targetMrdslBytes;
+        // Digests start with the first PDU after the Login Response that ended login, both ways.
+        this.reader.headerDigest = this.params.headerDigest;
+        this.reader.dataDigest = this.params.dataDigest;
+        this.digests = this.params.headerDigest || this.params.dataDigest;
         this.logger.debug(
-          { ...this.logContext, initiator: step.result.initiatorName, tsih: step.tsih, cid: step.result.cid },
+          {
+            ...this.logContext,
+            initiator: step.result.initiatorName,
+            tsih: step.tsih,
+            cid: step.result.cid,
+            headerDigest: this.params.headerDigest,
+            dataDigest: this.params.dataDigest,
+          },
           'iscsi: login complete',
         );
       }
@@ -229,8 +247,9 @@ export class IscsiConnection implements SessionConnection {
     return this.statSN;
   }
 
-  send(chunks: Buffer[], afterWrite?: () => void): void {
+  send(pdu: Buffer[], afterWrite?: () => void): void {
     if (this.phaseNow === 'closing') return;
+    const chunks = this.digests ? withDigests(pdu, this.params.headerDigest, this.params.dataDigest) : pdu;
     for (const chunk of chunks) {
       this.output.push(chunk);
       this.outputBytes += chunk.length;

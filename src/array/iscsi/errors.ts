@@ -58,6 +58,7 @@ export const FRAME_INVALID_REASONS = {
   'reserved-bit-set': 'byte 0 bit 7 of the BHS is reserved and must be 0',
   'target-opcode': 'the PDU carries an opcode only a target may send',
   'data-segment-too-long': 'DataSegmentLength exceeds the MaxRecvDataSegmentLength we declared',
+  'header-digest': 'the header digest (CRC32C) does not match: its lengths cannot be trusted',
 } as const;
 export type FrameInvalidReason = keyof typeof FRAME_INVALID_REASONS;
 

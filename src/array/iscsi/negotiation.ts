@@ -36,6 +36,10 @@ export interface ConnectionParams {
   initiatorMrdslBytes: number;
   /** What we declared we receive per PDU. */
   targetMrdslBytes: number;
+  /** CRC32C after each PDU's header (HeaderDigest=CRC32C), from the PDU after login on. */
+  headerDigest: boolean;
+  /** CRC32C after each data segment (DataDigest=CRC32C), from the PDU after login on. */
+  dataDigest: boolean;
 }
 
 /** RFC 7143 defaults: what holds for a key nobody mentioned. */
@@ -62,10 +66,12 @@ type BooleanKey = {
   [K in keyof SessionParams]: SessionParams[K] extends boolean ? K : never;
 }[keyof SessionParams];
 
+type DigestKey = 'headerDigest' | 'dataDigest';
+
 type KeyRule =
   | { kind: 'min' | 'max'; param: NumberKey; ours: number; low: number; high: number }
   | { kind: 'or' | 'and'; param: BooleanKey | null; ours: boolean }
-  | { kind: 'list'; supported: readonly string[] }
+  | { kind: 'list'; supported: readonly string[]; param?: DigestKey }
   | { kind: 'irrelevant' };
 
 /** Keys every session negotiates on its leading connection (LO in the RFC's tables). */
@@ -104,10 +110,13 @@ const SESSION_KEYS: Readonly<Record<string, KeyRule>> = {
   ErrorRecoveryLevel: { kind: 'min', param: 'errorRecoveryLevel', ours: 0, low: 0, high: 2 },
 };
 
-/** Keys each connection negotiates. No CRC32C: digests are always None. */
+/**
+ * Keys each connection negotiates. Digests: the first value of the initiator's list that we
+ * support (RFC 7143 section 13.1): CRC32C when it prefers it, None when it prefers that.
+ */
 const CONNECTION_KEYS: Readonly<Record<string, KeyRule>> = {
-  HeaderDigest: { kind: 'list', supported: ['None'] },
-  DataDigest: { kind: 'list', supported: ['None'] },
+  HeaderDigest: { kind: 'list', supported: ['None', 'CRC32C'], param: 'headerDigest' },
+  DataDigest: { kind: 'list', supported: ['None', 'CRC32C'], param: 'dataDigest' },
   // RFC 3720 markers, still offered by open-iscsi and libiscsi: AND with No is No.
   IFMarker: { kind: 'and', param: null, ours: false },
   OFMarker: { kind: 'and', param: null, ours: false },
@@ -148,6 +157,8 @@ export class Negotiator {
   readonly connection: ConnectionParams = {
     initiatorMrdslBytes: ISCSI_DEFAULT_MRDSL_BYTES,
     targetMrdslBytes: ISCSI_TARGET_MRDSL_BYTES,
+    headerDigest: false,
+    dataDigest: false,
   };
   private declaredMrdsl = false;
 
@@ -211,7 +222,9 @@ export class Negotiator {
         return 'Irrelevant';
       case 'list': {
         const chosen = value.split(',').find((v) => rule.supported.includes(v));
-        return chosen ?? 'Reject';
+        if (chosen === undefined) return 'Reject';
+        if (rule.param) this.connection[rule.param] = chosen === 'CRC32C';
+        return chosen;
       }
       case 'or':
       case 'and': {

@@ -1,9 +1,9 @@
 // The iSCSI PDU codec (RFC 7143 section 11): every opcode's Basic Header Segment as a table of
 // fields at byte offsets, decoded to and encoded from plain objects, and a frame reader that cuts
-// a byte stream into whole PDUs (BHS, AHS, data segment, padding) or says why it cannot. Header
-// and data digests are not implemented: negotiation answers HeaderDigest/DataDigest=None, so no
-// digest bytes are ever on the wire. Nothing here throws on bad input.
+// a byte stream into whole PDUs (BHS, AHS, data segment, padding, and the CRC32C header and data
+// digests once negotiated) or says why it cannot. Nothing here throws on bad input.
 
+import { crc32c } from '@node-rs/crc32';
 import { ByteQueue } from '../nbd/byte-queue.js';
 import type { FrameInvalidReason } from './errors.js';
 import { BHS_BYTES, ISCSI_DEFAULT_MRDSL_BYTES } from './limits.js';
@@ -48,6 +48,38 @@ export interface RawPdu {
   bhs: Buffer;
   ahs: Buffer;
   data: Buffer;
+  /** The data segment failed its CRC32C data digest (the header's was good): do not trust it. */
+  dataDigestError?: boolean;
+}
+
+/** Bytes of a header or data digest (CRC32C). */
+export const DIGEST_BYTES = 4;
+
+/**
+ * The CRC32C of `chunks`, as the 4 bytes that follow them on the wire: least significant byte
+ * first, as libiscsi and the Linux initiator write it.
+ */
+export function digestOf(chunks: readonly Buffer[]): Buffer {
+  let crc = 0;
+  for (const chunk of chunks) crc = crc32c(chunk, crc);
+  const digest = Buffer.allocUnsafe(DIGEST_BYTES);
+  digest.writeUInt32LE(crc >>> 0, 0);
+  return digest;
+}
+
+/**
+ * A PDU's chunks as encodePdu made them (BHS, optional AHS, optional data and padding), with the
+ * negotiated digests inserted: after the header, and after the padded data segment.
+ */
+export function withDigests(chunks: Buffer[], header: boolean, data: boolean): Buffer[] {
+  const bhs = chunks[0]!;
+  const headerEnd = 1 + (bhs[4]! > 0 ? 1 : 0);
+  const out = chunks.slice(0, headerEnd);
+  if (header) out.push(digestOf(out));
+  const segment = chunks.slice(headerEnd);
+  out.push(...segment);
+  if (data && segment.length > 0) out.push(digestOf(segment));
+  return out;
 }
 
 type FieldSpec =
@@ -667,6 +699,9 @@ export type FrameResult = RawPdu | { invalid: FrameInvalidReason; opcode: number
  */
 export class PduReader {
   maxDataSegmentBytes = ISCSI_DEFAULT_MRDSL_BYTES;
+  /** Digests expected after each header and each data segment (set once login has ended). */
+  headerDigest = false;
+  dataDigest = false;
   private readonly queue = new ByteQueue();
 
   push(chunk: Buffer): void {
@@ -694,16 +729,30 @@ export class PduReader {
     const ahsBytes = head[at + 4]! * 4;
     const dataBytes = head.readUIntBE(at + 5, 3);
     if (dataBytes > this.maxDataSegmentBytes) return { invalid: 'data-segment-too-long', opcode };
-    const total = BHS_BYTES + ahsBytes + dataBytes + paddingBytes(dataBytes);
+    const padBytes = paddingBytes(dataBytes);
+    const headerDigestBytes = this.headerDigest ? DIGEST_BYTES : 0;
+    const dataDigestBytes = this.dataDigest && dataBytes > 0 ? DIGEST_BYTES : 0;
+    const total = BHS_BYTES + ahsBytes + headerDigestBytes + dataBytes + padBytes + dataDigestBytes;
     if (queue.length < total) return null;
     const bhs = Buffer.from(queue.take(BHS_BYTES));
     const ahs = ahsBytes > 0 ? Buffer.from(queue.take(ahsBytes)) : EMPTY;
+    // A bad header digest means the lengths cannot be trusted: there is no finding the next PDU.
+    if (
+      headerDigestBytes > 0 &&
+      !digestOf(ahsBytes > 0 ? [bhs, ahs] : [bhs]).equals(queue.take(DIGEST_BYTES))
+    )
+      return { invalid: 'header-digest', opcode };
     let data = EMPTY;
     if (dataBytes > 0) {
+      // The data is placed before its digest is checked; a failed check tells the session not to use it.
       const target = placement && opcode === Opcode.DATA_OUT ? placement(bhs, dataBytes) : null;
       data = target && target.length === dataBytes ? queue.takeInto(target) : queue.take(dataBytes);
     }
-    queue.skip(paddingBytes(dataBytes));
+    if (dataDigestBytes > 0) {
+      const padding = queue.take(padBytes);
+      const expected = digestOf(padBytes > 0 ? [data, padding] : [data]);
+      if (!expected.equals(queue.take(DIGEST_BYTES))) return { bhs, ahs, data, dataDigestError: true };
+    } else queue.skip(padBytes);
     return { bhs, ahs, data };
   }
 
@@ -718,6 +767,11 @@ export type DataPlacement = (bhs: Buffer, dataBytes: number) => Buffer | null;
 /** Reads target PDUs from a stream (the test initiator's side): no opcode or length policy. */
 export class TargetPduReader {
   private readonly queue = new ByteQueue();
+  /** Digests expected after each header and each data segment. */
+  headerDigest = false;
+  dataDigest = false;
+  /** Digests that did not match what they follow. */
+  digestErrors = 0;
 
   push(chunk: Buffer): void {
     this.queue.push(chunk);
@@ -728,12 +782,22 @@ export class TargetPduReader {
     if (!queue.gather(BHS_BYTES)) return null;
     const ahsBytes = queue.front[queue.frontAt + 4]! * 4;
     const dataBytes = queue.front.readUIntBE(queue.frontAt + 5, 3);
-    const total = BHS_BYTES + ahsBytes + dataBytes + paddingBytes(dataBytes);
+    const headerDigestBytes = this.headerDigest ? DIGEST_BYTES : 0;
+    const dataDigestBytes = this.dataDigest && dataBytes > 0 ? DIGEST_BYTES : 0;
+    const padBytes = paddingBytes(dataBytes);
+    const total = BHS_BYTES + ahsBytes + headerDigestBytes + dataBytes + padBytes + dataDigestBytes;
     if (queue.length < total) return null;
     const bhs = Buffer.from(queue.take(BHS_BYTES));
     const ahs = ahsBytes > 0 ? Buffer.from(queue.take(ahsBytes)) : EMPTY;
+    if (
+      headerDigestBytes > 0 &&
+      !digestOf(ahsBytes > 0 ? [bhs, ahs] : [bhs]).equals(queue.take(DIGEST_BYTES))
+    )
+      this.digestErrors++;
     const data = dataBytes > 0 ? Buffer.from(queue.take(dataBytes)) : EMPTY;
-    queue.skip(paddingBytes(dataBytes));
+    const padding = Buffer.from(queue.take(padBytes));
+    if (dataDigestBytes > 0 && !digestOf([data, padding]).equals(queue.take(DIGEST_BYTES)))
+      this.digestErrors++;
     return { bhs, ahs, data };
   }
 }

@@ -17,7 +17,10 @@ export interface SessionConnection {
   takeStatSN(): number;
   /** The next StatSN without advancing it (R2T, Data-In without status). */
   peekStatSN(): number;
-  /** Queues PDUs; `afterWrite` runs once they have been written to the socket (or failed to be). */
+  /**
+   * Queues one PDU (the chunks encodePdu made; digests are added here when negotiated);
+   * `afterWrite` runs once it has been written to the socket (or failed to be).
+   */
   send(chunks: Buffer[], afterWrite?: () => void): void;
   /** Ends the connection once what was sent is written. */
   close(reason: CloseReason): void;

@@ -17,6 +17,8 @@ export const SENSE_DATA_PHASE_ERROR = fixedSense('data-phase-error');
 export const SENSE_INTERNAL_FAILURE = fixedSense('internal-target-failure');
 /** ILLEGAL REQUEST, INVALID FIELD IN CDB: a CDB we cannot take (too long, too much data). */
 export const SENSE_INVALID_FIELD = fixedSense('invalid-field-in-cdb');
+/** ABORTED COMMAND, PROTOCOL SERVICE CRC ERROR: some of the command's data failed its digest. */
+export const SENSE_CRC_ERROR = fixedSense('protocol-service-crc-error');
 
 /** A SCSI Command BHS holds up to 16 CDB bytes (longer CDBs continue in an AHS). */
 const BHS_CDB_BYTES = 16;

@@ -30,6 +30,7 @@ import type { CmdSnWindow, SessionConnection, SessionPort, TargetContext } from 
 import { logout } from './session-logout.js';
 import {
   commandCdb,
+  SENSE_CRC_ERROR,
   SENSE_DATA_PHASE_ERROR,
   SENSE_INTERNAL_FAILURE,
   SENSE_INVALID_FIELD,
@@ -148,6 +149,7 @@ export class IscsiSession {
   /** One PDU from `conn`, in full feature phase. */
   handle(conn: SessionConnection, raw: RawPdu): void {
     if (this.ended) return;
+    if (raw.dataDigestError && this.digestFailed(conn, raw)) return;
     const pdu = decodePdu(raw);
     if (!pdu) {
       this.reject(conn, RejectReason.COMMAND_NOT_SUPPORTED, raw.bhs);
@@ -232,6 +234,8 @@ export class IscsiSession {
       this.finish(state, early);
       return;
     }
+    // Immediate data that failed its digest: the command goes on, to end in CHECK CONDITION.
+    if (raw.dataDigestError) task.dataCorrupt = true;
     const invalid = task.immediateData(raw.data);
     if (invalid) {
       this.dataPhaseFailed(state, invalid);
@@ -265,6 +269,27 @@ export class IscsiSession {
     const state = this.tasks.get(bhs.readUInt32BE(DATA_OUT_ITT_AT));
     if (!state || state.conn !== conn || state.task.executing) return null;
     return state.task.placement(bhs.readUInt32BE(DATA_OUT_BUFFER_OFFSET_AT), dataBytes);
+  }
+
+  /**
+   * A PDU whose data segment failed its digest (RFC 7143 section 7.8): rejected with Data Digest
+   * Error. A SCSI Command and a Data-Out still count for the task's sequence, so it ends once all
+   * its data is in, in CHECK CONDITION (ERL 0 cannot ask for the data again); any other PDU is
+   * dropped. Returns true when the PDU is done with.
+   */
+  private digestFailed(conn: SessionConnection, raw: RawPdu): boolean {
+    this.ctx.logger.warn(
+      { initiator: this.initiatorName, opcode: raw.bhs[0]! & 0x3f },
+      'iscsi: data digest error; PDU rejected',
+    );
+    this.reject(conn, RejectReason.DATA_DIGEST_ERROR, raw.bhs);
+    const opcode = raw.bhs[0]! & 0x3f;
+    if (opcode === Opcode.DATA_OUT) {
+      const state = this.tasks.get(raw.bhs.readUInt32BE(DATA_OUT_ITT_AT));
+      if (state && state.conn === conn) state.task.dataCorrupt = true;
+      return false;
+    }
+    return opcode !== Opcode.SCSI_COMMAND;
   }
 
   private dataOut(conn: SessionConnection, fields: DataOutFields, data: Buffer): void {
@@ -311,6 +336,10 @@ export class IscsiSession {
     }
     if (!task.delivered && !task.immediate) return;
     if (task.executing) return;
+    if (task.dataCorrupt) {
+      this.finish(state, { status: ScsiStatus.CHECK_CONDITION, sense: SENSE_CRC_ERROR });
+      return;
+    }
     task.executing = true;
     void this.execute(state);
   }

@@ -51,6 +51,8 @@ export class Task {
   delivered = false;
   executing = false;
   aborted = false;
+  /** Some of its data failed a data digest: it ends in CHECK CONDITION once all data is in. */
+  dataCorrupt = false;
   /** R2Ts sent: ExpDataSN of a write's SCSI Response. */
   r2tCount = 0;
   private unsolicitedOpen: boolean;

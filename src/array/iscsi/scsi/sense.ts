@@ -98,6 +98,12 @@ export const SENSE = {
     text: 'INTERNAL TARGET FAILURE',
   },
   'data-phase-error': { key: SenseKey.ABORTED_COMMAND, asc: 0x4b, ascq: 0x00, text: 'DATA PHASE ERROR' },
+  'protocol-service-crc-error': {
+    key: SenseKey.ABORTED_COMMAND,
+    asc: 0x47,
+    ascq: 0x05,
+    text: 'PROTOCOL SERVICE CRC ERROR',
+  },
   'bus-device-reset': {
     key: SenseKey.UNIT_ATTENTION,
     asc: 0x29,
