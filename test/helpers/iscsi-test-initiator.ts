@@ -10,6 +10,7 @@ import {
   encodePdu,
   type FieldsOf,
   type KnownOpcode,
+  type LoginFields,
   Opcode,
   type Pdu,
   RESERVED_TAG,
@@ -27,6 +28,26 @@ export const PORTAL = '127.0.0.1:3260';
 /** Deterministic "random" bytes: 0x11, 0x12, ... */
 export function countingRandom(bytes: number): Buffer {
   return Buffer.from(Array.from({ length: bytes }, (_, i) => (0x11 + i) & 0xff));
+}
+
+/** A Login Request's fields: operational stage straight to full feature phase, unless overridden. */
+export function loginRequest(overrides: Partial<LoginFields> = {}): LoginFields {
+  return {
+    immediate: true,
+    itt: 1,
+    transit: true,
+    cont: false,
+    csg: 1,
+    nsg: 3,
+    versionMax: 0,
+    versionMin: 0,
+    isid: '400001370000',
+    tsih: 0,
+    cid: 0,
+    cmdSN: 1,
+    expStatSN: 0,
+    ...overrides,
+  };
 }
 
 export class TestTarget {
@@ -131,22 +152,7 @@ export class TestConnection {
   login(fields: Partial<FieldsOf[typeof Opcode.LOGIN]>, pairs: TextPairs): Pdu[] {
     this.send(
       Opcode.LOGIN,
-      {
-        immediate: true,
-        itt: this.itt,
-        transit: true,
-        cont: false,
-        csg: 1,
-        nsg: 3,
-        versionMax: 0,
-        versionMin: 0,
-        isid: '400001370000',
-        tsih: 0,
-        cid: 0,
-        cmdSN: this.cmdSN,
-        expStatSN: this.expStatSN,
-        ...fields,
-      },
+      loginRequest({ itt: this.itt, cmdSN: this.cmdSN, expStatSN: this.expStatSN, ...fields }),
       encodeText(pairs),
     );
     return this.take();

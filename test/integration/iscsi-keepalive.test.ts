@@ -16,6 +16,7 @@ import {
 import { createScsiDeviceServer } from '../../src/array/iscsi/scsi/device-server.js';
 import { type IscsiServer, startIscsiServer } from '../../src/array/iscsi/server.js';
 import { encodeText } from '../../src/array/iscsi/text.js';
+import { loginRequest } from '../helpers/iscsi-test-initiator.js';
 import { MemoryDevice, MemoryIscsiCatalog, TEST_TARGET_IQN } from '../helpers/iscsi-transport-fakes.js';
 
 const HOST_IQN = 'iqn.2026-11.test.tandem:keepalive-host';
@@ -77,21 +78,7 @@ class RawInitiator {
     this.socket.write(
       encodePduBuffer(
         Opcode.LOGIN,
-        {
-          immediate: true,
-          itt: 1,
-          transit: true,
-          cont: false,
-          csg: 1,
-          nsg: 3,
-          versionMax: 0,
-          versionMin: 0,
-          isid,
-          tsih: 0,
-          cid: 0,
-          cmdSN: 1,
-          expStatSN: 0,
-        },
+        loginRequest({ isid }),
         encodeText([
           ['InitiatorName', HOST_IQN],
           ['TargetName', TEST_TARGET_IQN],

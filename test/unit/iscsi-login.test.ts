@@ -10,7 +10,7 @@ import { type LoginEnv, LoginMachine, type LoginResult } from '../../src/array/i
 import { defaultSessionParams } from '../../src/array/iscsi/negotiation.js';
 import { decodePdu, type LoginFields, Opcode, TargetPduReader } from '../../src/array/iscsi/pdu.js';
 import { decodeText, encodeText, type TextPairs } from '../../src/array/iscsi/text.js';
-import { countingRandom, INITIATOR_IQN } from '../helpers/iscsi-test-initiator.js';
+import { countingRandom, INITIATOR_IQN, loginRequest } from '../helpers/iscsi-test-initiator.js';
 import {
   MemoryDevice,
   MemoryIscsiCatalog,
@@ -47,22 +47,7 @@ function setup(chap = NO_CHAP) {
 }
 
 function request(overrides: Partial<LoginFields> = {}): LoginFields {
-  return {
-    immediate: true,
-    itt: 1,
-    transit: true,
-    cont: false,
-    csg: 1,
-    nsg: 3,
-    versionMax: 0,
-    versionMin: 0,
-    isid: '400001370000',
-    tsih: 0,
-    cid: 0,
-    cmdSN: 10,
-    expStatSN: 0,
-    ...overrides,
-  };
+  return loginRequest({ cmdSN: 10, ...overrides });
 }
 
 function reply(chunks: Buffer[]) {
