@@ -3,13 +3,13 @@
 // V8 answers such external-memory growth with full collections of the whole heap (the block
 // index included), measured here to take most of the CPU on some runs and halve the throughput.
 // Buffers are kept by power-of-two size class; a buffer must come back only once nothing uses it
-// any more (its bytes were written to the socket). A pool may hand out buffers over shared memory,
-// which a worker thread can fill in place (zero-filled when new, which reuse makes rare).
+// any more (its bytes were written to the socket). The buffers lie in shared memory, so a worker
+// thread can fill them in place (zeroed when new, which reuse makes rare).
 
 export class BufferPool {
-  private readonly free = new Map<number, ArrayBufferLike[]>();
+  private readonly free = new Map<number, SharedArrayBuffer[]>();
   /** Buffers in `free`: a second give of the same buffer is ignored. */
-  private readonly pooled = new WeakSet<ArrayBufferLike>();
+  private readonly pooled = new WeakSet<SharedArrayBuffer>();
   private pooledBytes = 0;
 
   constructor(
@@ -17,11 +17,9 @@ export class BufferPool {
     private readonly minBytes: number,
     /** Bytes kept for reuse at most; buffers given back beyond that are left to the collector. */
     private readonly maxPooledBytes: number,
-    /** Hand out buffers over SharedArrayBuffers. */
-    private readonly shared = false,
   ) {}
 
-  /** Uninitialised bytes, like Buffer.allocUnsafe (zeroes when shared and new); give() them back when done. */
+  /** Bytes over a SharedArrayBuffer, of no particular value (zeroes when new); give() them back when done. */
   take(bytes: number): Buffer {
     const size = sizeClassOf(Math.max(bytes, this.minBytes));
     const spare = this.free.get(size)?.pop();
@@ -30,15 +28,13 @@ export class BufferPool {
       this.pooledBytes -= size;
       return Buffer.from(spare, 0, bytes);
     }
-    const memory = this.shared ? new SharedArrayBuffer(size) : Buffer.allocUnsafeSlow(size).buffer;
-    return Buffer.from(memory, 0, bytes);
+    return Buffer.from(new SharedArrayBuffer(size), 0, bytes);
   }
 
   /** Takes back a buffer from take(); anything else (or a buffer given twice) is ignored. */
   give(buffer: Buffer): void {
     const whole = buffer.buffer;
-    const ours = this.shared ? whole instanceof SharedArrayBuffer : whole instanceof ArrayBuffer;
-    if (!ours || buffer.byteOffset !== 0) return;
+    if (!(whole instanceof SharedArrayBuffer) || buffer.byteOffset !== 0) return;
     const size = whole.byteLength;
     if (size < this.minBytes || size !== sizeClassOf(size) || this.pooled.has(whole)) return;
     if (this.pooledBytes + size > this.maxPooledBytes) return;

@@ -39,8 +39,8 @@ test('buffer pool: keeps at most maxPooledBytes', () => {
   assert.equal(reused.length, 2);
 });
 
-test('buffer pool: a shared pool hands out buffers over shared memory and takes back only those', () => {
-  const pool = new BufferPool(4096, 8 * 1024 * 1024, true);
+test('buffer pool: buffers lie in shared memory; only those are taken back', () => {
+  const pool = new BufferPool(4096, 8 * 1024 * 1024);
   const first = pool.take(64 * 1024);
   assert.ok(first.buffer instanceof SharedArrayBuffer);
   pool.give(first);

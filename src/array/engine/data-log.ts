@@ -52,7 +52,7 @@ function headerFor(segment: number): Buffer {
 
 export class DataLog {
   private readonly readFds = new Map<number, number>();
-  /** Reads under way on the thread pool, by segment: their descriptors stay open until they end. */
+  /** Reads under way on other threads, by segment: their descriptors stay open until they end. */
   private readonly readsInFlight = new Map<number, number>();
   /** Descriptors of removed segments, closed when their last read in flight ends. */
   private readonly closeWhenIdle = new Map<number, number>();

@@ -69,7 +69,7 @@ export class BlockEngine {
   private readonly preparePool = new PreparePool(DESTAGE_WORKERS);
   private readonly writer: StoreWriter;
   /** Reads for the protocol servers, handed back with releaseRead once sent and then reused. */
-  private readonly replyBuffers = new BufferPool(BLOCK_BYTES, READ_POOL_MAX_BYTES, true);
+  private readonly replyBuffers = new BufferPool(BLOCK_BYTES, READ_POOL_MAX_BYTES);
   /** Reads and checks long runs of those buffers on a worker thread. */
   private readonly verifiedReader = new VerifiedReader();
 
@@ -222,7 +222,7 @@ export class BlockEngine {
   }
 
   /**
-   * The same bytes as `read`, with long runs of the data log read on the thread pool (for the
+   * The same bytes as `read`, with long runs of the data log read on another thread (for the
    * protocol servers: the event loop serves other requests meanwhile). What the read returns is
    * decided when it is called: a write acknowledged later does not show, one acknowledged before does.
    */

@@ -697,6 +697,23 @@ export type FrameResult = RawPdu | { invalid: FrameInvalidReason; opcode: number
  * Cuts whole PDUs out of a byte stream. `maxDataSegmentBytes` is what we declared (8192 until
  * login ends); a larger DataSegmentLength cannot be trusted or skipped, so the connection ends.
  */
+/** Bytes of a whole PDU on the wire, digests included. */
+function frameBytes(ahsBytes: number, dataBytes: number, headerDigest: boolean, dataDigest: boolean): number {
+  const digests = (headerDigest ? DIGEST_BYTES : 0) + (dataDigest ? DIGEST_BYTES : 0);
+  return BHS_BYTES + ahsBytes + dataBytes + paddingBytes(dataBytes) + digests;
+}
+
+/** Takes the header digest that follows `bhs` and `ahs`; true when it matches them. */
+function takeHeaderDigest(queue: ByteQueue, bhs: Buffer, ahs: Buffer): boolean {
+  return digestOf([bhs, ahs]).equals(queue.take(DIGEST_BYTES));
+}
+
+/** Takes the padding and the data digest that follow `data`; true when the digest matches. */
+function takeDataDigest(queue: ByteQueue, data: Buffer, padBytes: number): boolean {
+  const padding = queue.take(padBytes);
+  return digestOf([data, padding]).equals(queue.take(DIGEST_BYTES));
+}
+
 export class PduReader {
   maxDataSegmentBytes = ISCSI_DEFAULT_MRDSL_BYTES;
   /** Digests expected after each header and each data segment (set once login has ended). */
@@ -730,29 +747,20 @@ export class PduReader {
     const dataBytes = head.readUIntBE(at + 5, 3);
     if (dataBytes > this.maxDataSegmentBytes) return { invalid: 'data-segment-too-long', opcode };
     const padBytes = paddingBytes(dataBytes);
-    const headerDigestBytes = this.headerDigest ? DIGEST_BYTES : 0;
-    const dataDigestBytes = this.dataDigest && dataBytes > 0 ? DIGEST_BYTES : 0;
-    const total = BHS_BYTES + ahsBytes + headerDigestBytes + dataBytes + padBytes + dataDigestBytes;
-    if (queue.length < total) return null;
+    const dataDigested = this.dataDigest && dataBytes > 0;
+    if (queue.length < frameBytes(ahsBytes, dataBytes, this.headerDigest, dataDigested)) return null;
     const bhs = Buffer.from(queue.take(BHS_BYTES));
     const ahs = ahsBytes > 0 ? Buffer.from(queue.take(ahsBytes)) : EMPTY;
     // A bad header digest means the lengths cannot be trusted: there is no finding the next PDU.
-    if (
-      headerDigestBytes > 0 &&
-      !digestOf(ahsBytes > 0 ? [bhs, ahs] : [bhs]).equals(queue.take(DIGEST_BYTES))
-    )
-      return { invalid: 'header-digest', opcode };
+    if (this.headerDigest && !takeHeaderDigest(queue, bhs, ahs)) return { invalid: 'header-digest', opcode };
     let data = EMPTY;
     if (dataBytes > 0) {
       // The data is placed before its digest is checked; a failed check tells the session not to use it.
       const target = placement && opcode === Opcode.DATA_OUT ? placement(bhs, dataBytes) : null;
       data = target && target.length === dataBytes ? queue.takeInto(target) : queue.take(dataBytes);
     }
-    if (dataDigestBytes > 0) {
-      const padding = queue.take(padBytes);
-      const expected = digestOf(padBytes > 0 ? [data, padding] : [data]);
-      if (!expected.equals(queue.take(DIGEST_BYTES))) return { bhs, ahs, data, dataDigestError: true };
-    } else queue.skip(padBytes);
+    if (!dataDigested) queue.skip(padBytes);
+    else if (!takeDataDigest(queue, data, padBytes)) return { bhs, ahs, data, dataDigestError: true };
     return { bhs, ahs, data };
   }
 
@@ -782,22 +790,15 @@ export class TargetPduReader {
     if (!queue.gather(BHS_BYTES)) return null;
     const ahsBytes = queue.front[queue.frontAt + 4]! * 4;
     const dataBytes = queue.front.readUIntBE(queue.frontAt + 5, 3);
-    const headerDigestBytes = this.headerDigest ? DIGEST_BYTES : 0;
-    const dataDigestBytes = this.dataDigest && dataBytes > 0 ? DIGEST_BYTES : 0;
     const padBytes = paddingBytes(dataBytes);
-    const total = BHS_BYTES + ahsBytes + headerDigestBytes + dataBytes + padBytes + dataDigestBytes;
-    if (queue.length < total) return null;
+    const dataDigested = this.dataDigest && dataBytes > 0;
+    if (queue.length < frameBytes(ahsBytes, dataBytes, this.headerDigest, dataDigested)) return null;
     const bhs = Buffer.from(queue.take(BHS_BYTES));
     const ahs = ahsBytes > 0 ? Buffer.from(queue.take(ahsBytes)) : EMPTY;
-    if (
-      headerDigestBytes > 0 &&
-      !digestOf(ahsBytes > 0 ? [bhs, ahs] : [bhs]).equals(queue.take(DIGEST_BYTES))
-    )
-      this.digestErrors++;
+    if (this.headerDigest && !takeHeaderDigest(queue, bhs, ahs)) this.digestErrors++;
     const data = dataBytes > 0 ? Buffer.from(queue.take(dataBytes)) : EMPTY;
-    const padding = Buffer.from(queue.take(padBytes));
-    if (dataDigestBytes > 0 && !digestOf([data, padding]).equals(queue.take(DIGEST_BYTES)))
-      this.digestErrors++;
+    if (!dataDigested) queue.skip(padBytes);
+    else if (!takeDataDigest(queue, data, padBytes)) this.digestErrors++;
     return { bhs, ahs, data };
   }
 }
