@@ -124,6 +124,12 @@ export const READ_RUN_BLOCKS_MAX = 256;
 export const READ_ASYNC_MIN_BYTES = 64 * 1024;
 /** Read buffers kept for reuse once the protocol servers have sent them (see platform/buffer-pool.ts). */
 export const READ_POOL_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Write buffers (an iSCSI command's Data-Out, an NBD WRITE's payload) each protocol server keeps
+ * for reuse once their writes settled: fresh 1 MiB buffers for every write made V8 collect the
+ * whole heap several times a second (see platform/buffer-pool.ts).
+ */
+export const WRITE_POOL_MAX_BYTES = 64 * 1024 * 1024;
 /** Zero ranges up to this many blocks are tracked per block; larger ones as one range. */
 export const ZERO_RANGE_PER_BLOCK_MAX = 256;
 /** Map entries of a dead layer removed per store transaction (bounds one transaction's size). */

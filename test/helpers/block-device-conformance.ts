@@ -57,6 +57,20 @@ export function blockDeviceConformance(label: string, open: () => Promise<Confor
     assert.deepEqual(await read(device, 3 * SECTOR, 5 * SECTOR), model.subarray(3 * SECTOR, 8 * SECTOR));
   });
 
+  scenario('a written buffer the device lets go of may be refilled at once', async (target) => {
+    const { device } = target;
+    if (!device.mayReuse) return; // such a device keeps what it was given: callers never refill
+    const data = randomBytes(MiB);
+    const expected = Buffer.from(data);
+    await device.write(2 * MiB, data);
+    assert.equal(device.mayReuse(data), true, 'a plain write lets go of its buffer');
+    data.fill(0xee); // the caller fills it for its next request
+    assert.deepEqual(await read(device, 2 * MiB, MiB), expected);
+    await device.flush();
+    const reopened = target.reopen ? await target.reopen() : device;
+    assert.deepEqual(await read(reopened, 2 * MiB, MiB), expected, 'and the stored copy is intact');
+  });
+
   scenario('concurrent writes to separate ranges all land', async ({ device }) => {
     const pieces = Array.from({ length: 64 }, (_, i) => ({
       offset: i * 12 * SECTOR,

@@ -16,6 +16,11 @@ export interface MemoryDeviceOptions {
   asyncReads?: boolean;
   /** Keep every operation in `calls` (off for benchmarks: it grows without bound). */
   recordCalls?: boolean;
+  /**
+   * What mayReuse answers once a write settled (the device copies what it writes, so either is
+   * safe); undefined leaves mayReuse out, as a device that keeps written buffers would.
+   */
+  reuseWrites?: boolean;
 }
 
 export type DeviceOperation = 'read' | 'write' | 'writeZeroes' | 'trim' | 'flush';
@@ -25,6 +30,9 @@ export class MemoryDevice implements BlockDevice {
   /** Every operation in call order, for assertions (unless recordCalls is false). */
   readonly calls: { op: DeviceOperation; offsetBytes: number; lengthBytes: number }[] = [];
   closeCount = 0;
+  /** The memory (ArrayBuffer) of every buffer write() was given, in call order. */
+  readonly writtenBuffers: ArrayBufferLike[] = [];
+  readonly mayReuse?: (data: Buffer) => boolean;
   private readonly chunks = new Map<number, Buffer>();
   private readonly asyncReads: boolean;
   private readonly recordCalls: boolean;
@@ -40,6 +48,8 @@ export class MemoryDevice implements BlockDevice {
     this.readOnly = options.readOnly ?? false;
     this.asyncReads = options.asyncReads ?? false;
     this.recordCalls = options.recordCalls ?? true;
+    const reuse = options.reuseWrites;
+    if (reuse !== undefined) this.mayReuse = () => reuse;
   }
 
   /** The next `count` operations fail with IoError(code), or with `error` as given. */
@@ -75,6 +85,7 @@ export class MemoryDevice implements BlockDevice {
 
   write(offsetBytes: number, data: Buffer): Promise<void> {
     this.record('write', offsetBytes, data.length);
+    if (this.recordCalls) this.writtenBuffers.push(data.buffer);
     if (this.failures === undefined && this.holdRemaining === 0 && !this.readOnly) {
       return this.settleNow(() => this.copyIn(offsetBytes, data)); // the benchmark path
     }

@@ -54,6 +54,46 @@ test('session: write with immediate data, read back with status in the last Data
   assert.deepEqual(dataIn.data, data);
 });
 
+test('session: a data-out buffer is reused only after its write settled, and only if the device lets go of it', async () => {
+  const run = async (reuseWrites: boolean | undefined, hold: boolean) => {
+    const t = new TestTarget(createScsiDeviceServer()); // the real one: it writes dataOut itself
+    const device = new MemoryDevice('v1', 1 << 20, reuseWrites === undefined ? {} : { reuseWrites });
+    t.catalog.addHost(INITIATOR_IQN, 'host-1', new Map([[0, device]]));
+    const c = t.connect();
+    const login = c.loginNormal();
+    assert.equal(login.status, 0);
+    c.expStatSN = login.statSN + 1;
+    const blocks = 16; // 8 KiB: data-out of a block or more comes from the target's pool
+    const write = (lba: number, seed: number) => {
+      const data = pattern(blocks * BLOCK, seed);
+      c.scsi(write10(lba, blocks), { write: true, expectedLength: data.length, data });
+    };
+    if (hold) device.holdNext(1);
+    write(0, 1);
+    write(blocks, 2); // with the first held, a buffer of its own
+    assert.equal((await c.settle()).length, hold ? 1 : 2);
+    device.releaseHeld();
+    if (hold) assert.equal(only(await c.settle(), Opcode.SCSI_RESPONSE).fields.status, 0);
+    write(2 * blocks, 3);
+    assert.equal(only(await c.settle(), Opcode.SCSI_RESPONSE).fields.status, 0);
+    for (const seed of [1, 2, 3])
+      assert.deepEqual(
+        await device.read((seed - 1) * blocks * BLOCK, blocks * BLOCK),
+        pattern(blocks * BLOCK, seed),
+      );
+    return device.writtenBuffers;
+  };
+  const [first, second, third] = await run(true, true);
+  assert.notEqual(first, second, 'a buffer in use by a pending write is not handed out again');
+  assert.ok(third === first || third === second, 'a settled write buffer is reused');
+  for (const reuseWrites of [undefined, false])
+    assert.equal(
+      new Set(await run(reuseWrites, false)).size,
+      3,
+      `fresh buffers with reuseWrites ${reuseWrites}`,
+    );
+});
+
 test('session: R2T sequence honours MaxBurstLength, MaxOutstandingR2T=1 and DataSN per burst', async () => {
   const { c, device } = setup([
     ['ImmediateData', 'No'],

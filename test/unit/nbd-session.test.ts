@@ -16,6 +16,7 @@ import type { CloseReason } from '../../src/array/nbd/errors.js';
 import * as P from '../../src/array/nbd/protocol.js';
 import { NbdSession, type NbdSessionHost } from '../../src/array/nbd/session.js';
 import { NBD_INFLIGHT_MAX, NBD_OPTION_MAX_BYTES, NBD_REQUEST_MAX_BYTES } from '../../src/constants.js';
+import { BufferPool } from '../../src/platform/buffer-pool.js';
 import { MemoryCatalog, MemoryDevice } from '../helpers/memory-device.js';
 
 const MiB = 1024 * 1024;
@@ -30,10 +31,15 @@ class Wire implements NbdSessionHost {
   paused = false;
   pauses = 0;
 
-  constructor(devices: MemoryDevice[] = [new MemoryDevice('vol', 16 * MiB)]) {
+  constructor(devices: MemoryDevice[] = [new MemoryDevice('vol', 16 * MiB)], writeBuffers?: BufferPool) {
     this.catalog = new MemoryCatalog(devices);
     const logger = { info() {}, warn() {}, error: (obj: object) => this.errors.push(obj) };
-    this.session = new NbdSession({ catalog: this.catalog, host: this, logger });
+    this.session = new NbdSession({
+      catalog: this.catalog,
+      host: this,
+      logger,
+      ...(writeBuffers ? { writeBuffers } : {}),
+    });
     this.session.start();
   }
 
@@ -88,8 +94,8 @@ class Wire implements NbdSessionHost {
 }
 
 /** Greeting read, flags sent, GO done: the wire is in transmission. */
-function transmitting(devices?: MemoryDevice[], exportName = 'vol'): Wire {
-  const wire = new Wire(devices);
+function transmitting(devices?: MemoryDevice[], exportName = 'vol', writeBuffers?: BufferPool): Wire {
+  const wire = new Wire(devices, writeBuffers);
   wire.take(18);
   wire.send(encodeClientFlags(P.NBD_FLAG_C_FIXED_NEWSTYLE | P.NBD_FLAG_C_NO_ZEROES));
   wire.send(encodeOption(P.NBD_OPT_GO, encodeInfoPayload(exportName)));
@@ -473,6 +479,52 @@ test('session: a write arriving in many small chunks is dispatched once, whole',
   assert.equal(wire.reply().errno, 0);
   assert.deepEqual(device.read(0, MiB), data);
   assert.deepEqual(device.calls.filter((c) => c.op === 'write').length, 1);
+});
+
+test('session: a WRITE buffer is reused only after its write settled, and only if the device lets go of it', async () => {
+  const write = (wire: Wire, cookie: bigint, offsetBytes: number, payload: Buffer) => {
+    const bytes = encodeRequest({
+      command: P.NBD_CMD_WRITE,
+      cookie,
+      offsetBytes,
+      lengthBytes: payload.length,
+      payload,
+    });
+    // Fed in small pieces: the payload spans chunks, so it is gathered into a buffer of the pool.
+    for (let at = 0; at < bytes.length; at += 1000) wire.send(bytes.subarray(at, at + 1000));
+  };
+  const payload = (seed: number) => Buffer.alloc(64 * 1024, seed);
+
+  const device = new MemoryDevice('vol', 16 * MiB, { reuseWrites: true });
+  const wire = transmitting([device], 'vol', new BufferPool(4096, 16 * MiB));
+  device.holdNext(1);
+  write(wire, 1n, 0, payload(1));
+  write(wire, 2n, 64 * 1024, payload(2)); // the first is still held: a buffer of its own
+  await tick();
+  assert.equal(wire.reply().cookie, 2n);
+  device.releaseHeld();
+  await tick();
+  assert.equal(wire.reply().cookie, 1n);
+  write(wire, 3n, 128 * 1024, payload(3));
+  await tick();
+  assert.equal(wire.reply().cookie, 3n);
+  const [first, second, third] = device.writtenBuffers;
+  assert.notEqual(first, second, 'a buffer in use by a pending write is not handed out again');
+  assert.ok(third === first || third === second, 'a settled write buffer is reused');
+  for (const seed of [1, 2, 3])
+    assert.deepEqual(device.read((seed - 1) * 64 * 1024, 64 * 1024), payload(seed));
+
+  // A device without mayReuse (or saying no) keeps its buffers: every write gets a fresh one.
+  for (const reuseWrites of [undefined, false]) {
+    const keeping = new MemoryDevice('vol', 16 * MiB, reuseWrites === undefined ? {} : { reuseWrites });
+    const other = transmitting([keeping], 'vol', new BufferPool(4096, 16 * MiB));
+    for (const cookie of [1n, 2n, 3n]) {
+      write(other, cookie, 0, payload(Number(cookie)));
+      await tick();
+      assert.equal(other.reply().cookie, cookie);
+    }
+    assert.equal(new Set(keeping.writtenBuffers).size, 3, `reuseWrites ${reuseWrites}`);
+  }
 });
 
 test('session: when the peer vanishes mid-request the device is closed only after it settles', async () => {

@@ -16,6 +16,12 @@ export interface BlockDevice {
   release?(data: Buffer): void;
   /** Resolves only when the data is durable (survives kill -9): every write is FUA-grade. */
   write(offsetBytes: number, data: Buffer): Promise<void>;
+  /**
+   * Optional: asked once a write of `data` settled. True when the device holds no reference to
+   * those bytes any more, so the caller may fill the buffer again for another request. Without
+   * this method (or on false) a written buffer must be left to the collector.
+   */
+  mayReuse?(data: Buffer): boolean;
   /** Resolves when the range reads as zeroes durably. */
   writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void>;
   /** Discards the range: it reads as zeroes afterwards and its space is released. */

@@ -1,6 +1,7 @@
 // What an iSCSI session is given (its connections, the target it belongs to) and what it lends the
 // handlers kept beside it (task management, text, logout): a narrow view instead of its internals.
 
+import type { BufferPool } from '../../platform/buffer-pool.js';
 import type { IscsiTargetCatalog } from './catalog.js';
 import type { CloseReason } from './errors.js';
 import type { IscsiLogger } from './logger.js';
@@ -35,6 +36,8 @@ export interface TargetContext {
   /** host:port answered in SendTargets. */
   readonly portal: string;
   readonly logger: IscsiLogger;
+  /** Data-out buffers, handed back once a command's device says it no longer holds them. */
+  readonly writeBuffers: BufferPool;
   sessions(): Iterable<IscsiSession>;
   sessionEnded(session: IscsiSession): void;
 }

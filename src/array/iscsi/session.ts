@@ -5,6 +5,7 @@
 // session-logout.ts, which see the session only through SessionPort. Responses go on the
 // connection that carried the command (connection allegiance); StatSN is per connection.
 
+import { BLOCK_BYTES } from '../../constants.js';
 import { type CloseReason, DATA_OUT_INVALID_REASONS, RejectReason } from './errors.js';
 import {
   ISCSI_PORTAL_GROUP_TAG,
@@ -70,6 +71,9 @@ export class IscsiSession {
   private dataOutBytes = 0;
   private nextTtt = 1;
   private ended = false;
+  /** Data-out of a block or more comes from the target's pool; smaller data is not worth it. */
+  private readonly takeDataOutBuffer = (bytes: number): Buffer =>
+    bytes >= BLOCK_BYTES ? this.ctx.writeBuffers.take(bytes) : Buffer.allocUnsafe(bytes);
 
   constructor(
     private readonly ctx: TargetContext,
@@ -226,6 +230,7 @@ export class IscsiSession {
         immediate: fields.immediate,
       },
       this.params,
+      this.takeDataOutBuffer,
     );
     const state = { task, conn };
     this.tasks.set(fields.itt, state);
@@ -384,6 +389,9 @@ export class IscsiSession {
       );
       result = { status: ScsiStatus.CHECK_CONDITION, sense: SENSE_INTERNAL_FAILURE };
     } finally {
+      // The write settled: the buffer goes back to the pool unless the device may still hold it.
+      if (task.dataOut.length > 0 && (unit === null || unit.device.mayReuse?.(task.dataOut)))
+        this.ctx.writeBuffers.give(task.dataOut);
       try {
         unit?.device.close();
       } catch (error) {

@@ -2,6 +2,8 @@
 // ISID and initiator name of a live session replaces it), connections joining a session (MC/S)
 // and the shared context sessions use. No sockets, no timers.
 
+import { BLOCK_BYTES, WRITE_POOL_MAX_BYTES } from '../../constants.js';
+import { BufferPool } from '../../platform/buffer-pool.js';
 import type { IscsiTargetCatalog } from './catalog.js';
 import { LoginStatus, type LoginStatusCode } from './errors.js';
 import { ISCSI_SESSIONS_MAX } from './limits.js';
@@ -22,6 +24,7 @@ export class IscsiTarget implements TargetContext {
   readonly catalog: IscsiTargetCatalog;
   readonly scsi: ScsiDeviceServer;
   readonly logger: IscsiLogger;
+  readonly writeBuffers = new BufferPool(BLOCK_BYTES, WRITE_POOL_MAX_BYTES);
   portal: string;
   private readonly byTsih = new Map<number, IscsiSession>();
   private lastTsih = 0;

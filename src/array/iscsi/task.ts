@@ -64,6 +64,8 @@ export class Task {
   constructor(
     init: TaskInit,
     private readonly params: SessionParams,
+    /** Where the data-out buffer comes from (the target's pool of write buffers). */
+    allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
   ) {
     this.itt = init.itt;
     this.cmdSN = init.cmdSN;
@@ -74,7 +76,7 @@ export class Task {
     this.immediate = init.immediate;
     const expected = init.write ? init.expectedLength : 0;
     this.acceptBytes = Math.min(init.dataOutWant, expected);
-    this.dataOut = this.acceptBytes > 0 ? Buffer.allocUnsafe(this.acceptBytes) : Buffer.alloc(0);
+    this.dataOut = this.acceptBytes > 0 ? allocate(this.acceptBytes) : Buffer.alloc(0);
     this.unsolicitedLimit = Math.min(params.firstBurstLength, expected);
     this.unsolicitedOpen = init.write && !init.final && !params.initialR2T && expected > 0;
   }

@@ -54,6 +54,15 @@ export class ByteQueue {
     return this.copyOut(count, Buffer.allocUnsafe(count));
   }
 
+  /**
+   * Like take, but bytes that span chunks are copied into a buffer from `allocate` (instead of a
+   * fresh one); bytes within one chunk are still returned as a view, without a copy.
+   */
+  takeWith(count: number, allocate: (bytes: number) => Buffer): Buffer {
+    if (this.front.length - this.frontAt >= count) return this.take(count);
+    return this.copyOut(count, allocate(count));
+  }
+
   /** Removes the next `target.length` bytes into `target` (caller checked length); one copy. */
   takeInto(target: Buffer): Buffer {
     return this.copyOut(target.length, target);

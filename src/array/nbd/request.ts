@@ -22,6 +22,8 @@ export class Request {
   lengthBytes = 0;
   /** READ/WRITE bytes this request holds in memory, counted against the in-flight budget. */
   payloadBytes = 0;
+  /** A WRITE's data, kept until the write settles (its buffer may then be reused). */
+  payload: Buffer | undefined = undefined;
   readonly onDone: () => void;
   readonly onRead: (data: Buffer) => void;
   readonly onError: (error: unknown) => void;
@@ -47,6 +49,7 @@ export class Request {
    */
   start(device: BlockDevice, payload: Buffer | undefined): void {
     const { command, offsetBytes, lengthBytes } = this;
+    this.payload = payload;
     try {
       if (command === NBD_CMD_READ) {
         const data = device.read(offsetBytes, lengthBytes);

@@ -3,7 +3,8 @@
 // itself). This file owns the handshake timer.
 
 import net from 'node:net';
-import { NBD_HANDSHAKE_TIMEOUT_MS } from '../../constants.js';
+import { BLOCK_BYTES, NBD_HANDSHAKE_TIMEOUT_MS, WRITE_POOL_MAX_BYTES } from '../../constants.js';
+import { BufferPool } from '../../platform/buffer-pool.js';
 import type { ExportCatalog } from '../engine/block-device.js';
 import { listenOn, ProtocolSocket } from '../protocol-socket.js';
 import type { CloseReason } from './errors.js';
@@ -30,10 +31,13 @@ export interface NbdServer {
 export async function startNbdServer(options: NbdServerOptions): Promise<NbdServer> {
   const logger = options.logger ?? silentLogger;
   const connections = new Set<Connection>();
+  const writeBuffers = new BufferPool(BLOCK_BYTES, WRITE_POOL_MAX_BYTES);
   // allowHalfOpen: a client that shuts down its sending side still gets its in-flight replies.
   const server = net.createServer({ allowHalfOpen: true, highWaterMark: NBD_SOCKET_HIGH_WATER_BYTES });
   server.on('connection', (socket) => {
-    const connection = new Connection(socket, options.catalog, logger, () => connections.delete(connection));
+    const connection = new Connection(socket, options.catalog, logger, writeBuffers, () =>
+      connections.delete(connection),
+    );
     connections.add(connection);
   });
   server.on('error', (error) => logger.error({ err: error }, 'nbd: server error'));
@@ -58,7 +62,13 @@ export async function startNbdServer(options: NbdServerOptions): Promise<NbdServ
 class Connection {
   private readonly link: ProtocolSocket<CloseReason>;
 
-  constructor(socket: net.Socket, catalog: ExportCatalog, logger: NbdLogger, onClosed: () => void) {
+  constructor(
+    socket: net.Socket,
+    catalog: ExportCatalog,
+    logger: NbdLogger,
+    writeBuffers: BufferPool,
+    onClosed: () => void,
+  ) {
     this.link = new ProtocolSocket<CloseReason>(socket, {
       label: 'nbd',
       logger,
@@ -66,7 +76,13 @@ class Connection {
       onClosed,
     });
     const link = this.link;
-    const session = new NbdSession({ catalog, host: link, logger, logContext: { peer: link.peer } });
+    const session = new NbdSession({
+      catalog,
+      host: link,
+      logger,
+      logContext: { peer: link.peer },
+      writeBuffers,
+    });
     const handshakeTimer = setTimeout(
       () => link.guard(() => session.handshakeTimedOut()),
       NBD_HANDSHAKE_TIMEOUT_MS,

@@ -4,7 +4,8 @@
 // carries its request's cookie. Nothing here throws on bad input: the request is refused or the
 // connection closed, with a reason from errors.ts.
 
-import { NBD_HANDSHAKE_TIMEOUT_MS, NBD_INFLIGHT_MAX } from '../../constants.js';
+import { BLOCK_BYTES, NBD_HANDSHAKE_TIMEOUT_MS, NBD_INFLIGHT_MAX } from '../../constants.js';
+import type { BufferPool } from '../../platform/buffer-pool.js';
 import { type BlockDevice, type ExportCatalog, IoError } from '../engine/block-device.js';
 import { ByteQueue } from './byte-queue.js';
 import {
@@ -60,6 +61,8 @@ export interface NbdSessionOptions {
   logger?: NbdLogger;
   /** Added to every log line of this session (e.g. the peer address). */
   logContext?: object;
+  /** WRITE payloads are gathered in these, and handed back once the device no longer holds them. */
+  writeBuffers?: BufferPool;
 }
 
 export class NbdSession {
@@ -70,6 +73,7 @@ export class NbdSession {
   private readonly host: NbdSessionHost;
   private readonly logger: NbdLogger;
   private readonly logContext: object;
+  private readonly writeBuffers: BufferPool | undefined;
   private readonly clientFlags: ClientFlags = { flags: 0 };
   private readonly optionHeader: OptionHeader = { option: 0, lengthBytes: 0 };
   private readonly header: RequestHeader = newRequestHeader();
@@ -92,6 +96,7 @@ export class NbdSession {
     this.host = options.host;
     this.logger = options.logger ?? silentLogger;
     this.logContext = options.logContext ?? {};
+    this.writeBuffers = options.writeBuffers;
   }
 
   get phase(): NbdSessionPhase {
@@ -232,7 +237,7 @@ export class NbdSession {
     const payloadBytes = requestPayloadBytes(header);
     if (input.length < parsed + payloadBytes) return false; // a WRITE is dispatched only when whole
     input.skip(parsed);
-    const payload = payloadBytes > 0 ? input.take(payloadBytes) : undefined;
+    const payload = payloadBytes > 0 ? input.takeWith(payloadBytes, this.takeWriteBuffer) : undefined;
     if (header.command === NBD_CMD_DISC) {
       this.phaseNow = 'draining';
       this.input.clear();
@@ -299,7 +304,16 @@ export class NbdSession {
     this.finish('internal-error');
   }
 
+  /** A buffer for a WRITE's payload: from the pool when there is one and the payload is a block or more. */
+  private readonly takeWriteBuffer = (bytes: number): Buffer =>
+    this.writeBuffers && bytes >= BLOCK_BYTES ? this.writeBuffers.take(bytes) : Buffer.allocUnsafe(bytes);
+
   private settle(request: Request, errno: number, data: Buffer | undefined): void {
+    const written = request.payload;
+    if (written) {
+      request.payload = undefined;
+      if (this.writeBuffers && this.device?.mayReuse?.(written)) this.writeBuffers.give(written);
+    }
     this.inflightCount--;
     this.inflightBytes -= request.payloadBytes;
     if (this.phaseNow !== 'ended') this.reply(errno, request.cookieHi, request.cookieLo, data);

@@ -60,6 +60,8 @@ export class ArrayExports implements ExportCatalog {
 class VolumeDevice implements BlockDevice {
   readonly readOnly = false;
   readonly name: string;
+  /** Memory of writes that went to a stretched pod (see write). */
+  private readonly mirrored = new WeakSet<ArrayBufferLike>();
   constructor(
     private readonly state: ArrayState,
     private readonly perf: PerfRegistry,
@@ -98,9 +100,20 @@ class VolumeDevice implements BlockDevice {
     const start = process.hrtime.bigint();
     await this.fence();
     this.check(offsetBytes, data.length);
-    if (this.volume.podId && this.state.podIo) await this.state.podIo.write(this.volume, offsetBytes, data);
-    else await this.state.engine.write(this.volume, offsetBytes, data);
+    if (this.volume.podId && this.state.podIo) {
+      // The pod's replication link may still hold the bytes after the write settled (a frame
+      // queued to a peer that stopped answering): such a buffer is never reused.
+      this.mirrored.add(data.buffer);
+      await this.state.podIo.write(this.volume, offsetBytes, data);
+    } else {
+      // The engine copies the data into its journal before the write settles.
+      await this.state.engine.write(this.volume, offsetBytes, data);
+    }
     this.perf.record(this.volume.id, 'write', data.length, elapsedUsec(start));
+  }
+
+  mayReuse(data: Buffer): boolean {
+    return !this.mirrored.has(data.buffer);
   }
 
   async writeZeroes(offsetBytes: number, lengthBytes: number): Promise<void> {
@@ -161,6 +174,9 @@ class SnapshotDevice implements BlockDevice {
 
   write(): Promise<void> {
     return Promise.reject(new IoError('read-only', 'snapshots are read-only'));
+  }
+  mayReuse(): boolean {
+    return true; // a refused write never looked at its data
   }
   writeZeroes(): Promise<void> {
     return Promise.reject(new IoError('read-only', 'snapshots are read-only'));
