@@ -2,6 +2,7 @@
 // solicited by R2Ts in offset order) and the checks every Data-Out must pass. Pure bookkeeping:
 // the session sends the R2Ts this returns and executes the command when `dataComplete`.
 
+import { copyBytes } from '../../platform/copy-bytes.js';
 import type { DataOutInvalidReason } from './errors.js';
 import type { SessionParams } from './negotiation.js';
 
@@ -160,7 +161,8 @@ export class Task {
     const room = this.acceptBytes - this.received;
     const inPlace =
       data.buffer === this.dataOut.buffer && data.byteOffset === this.dataOut.byteOffset + this.received;
-    if (room > 0 && !inPlace) data.copy(this.dataOut, this.received, 0, Math.min(room, data.length));
+    if (room > 0 && !inPlace)
+      copyBytes(data.subarray(0, Math.min(room, data.length)), this.dataOut, this.received);
     this.received += data.length;
   }
 }

@@ -3,6 +3,10 @@
 // copied once when it spans chunks. A 32 MiB write arriving in 500 chunks is therefore one copy,
 // never a concatenation per chunk.
 
+import { copyBytes } from '../../platform/copy-bytes.js';
+
+/** Parts at least this long are copied with memcpy (copyBytes); shorter ones are not worth the call. */
+const COPY_BYTES_MIN = 1024;
 const EMPTY = Buffer.alloc(0);
 
 /** Invariant: `front` is only exhausted when the whole queue is empty. */
@@ -98,7 +102,10 @@ export class ByteQueue {
     while (written < count) {
       const available = this.front.length - this.frontAt;
       const part = Math.min(available, count - written);
-      this.front.copy(target, written, this.frontAt, this.frontAt + part);
+      // Payloads are gathered into shared memory (the write buffer pools), where only memcpy is fast.
+      if (part >= COPY_BYTES_MIN)
+        copyBytes(this.front.subarray(this.frontAt, this.frontAt + part), target, written);
+      else this.front.copy(target, written, this.frontAt, this.frontAt + part);
       written += part;
       if (part === available) this.advanceChunk();
       else this.frontAt += part;
