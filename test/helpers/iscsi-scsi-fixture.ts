@@ -24,6 +24,7 @@ export const NEXUS: ScsiNexus = {
   portalGroupTag: 1,
   initiatorName: 'iqn.1994-05.com.redhat:host1',
   sessionId: 'iqn.1994-05.com.redhat:host1,i,0x400001370000,tsih 1',
+  initiatorPort: 'iqn.1994-05.com.redhat:host1,i,0x400001370000',
   luns: [1, 300, 2],
 };
 
@@ -31,6 +32,7 @@ export const NEXUS: ScsiNexus = {
 export const NEXUS_2: ScsiNexus = {
   ...NEXUS,
   sessionId: 'iqn.1994-05.com.redhat:host1,i,0x400001370001,tsih 2',
+  initiatorPort: 'iqn.1994-05.com.redhat:host1,i,0x400001370001',
 };
 
 export class Rig {

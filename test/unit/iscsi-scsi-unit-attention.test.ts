@@ -17,6 +17,7 @@ const OTHER_HOST: ScsiNexus = {
   ...NEXUS,
   initiatorName: 'iqn.1994-05.com.redhat:host2',
   sessionId: 'iqn.1994-05.com.redhat:host2,i,0x400001370000,tsih 3',
+  initiatorPort: 'iqn.1994-05.com.redhat:host2,i,0x400001370000',
   luns: [5],
 };
 

@@ -60,6 +60,8 @@ export class IscsiSession {
   readonly isid: string;
   /** The I_T nexus this session is (ScsiNexus.sessionId): initiator port name and TSIH. */
   readonly sessionId: string;
+  /** The iSCSI initiator port name (ScsiNexus.initiatorPort): IQN and ISID. */
+  readonly initiatorPort: string;
   readonly type: SessionType;
   readonly params: SessionParams;
   /** The CmdSN window: commands act in CmdSN order. */
@@ -82,7 +84,8 @@ export class IscsiSession {
   ) {
     this.initiatorName = login.initiatorName;
     this.isid = login.isid;
-    this.sessionId = `${login.initiatorName.toLowerCase()},i,0x${login.isid.toLowerCase()},tsih ${tsih}`;
+    this.initiatorPort = `${login.initiatorName.toLowerCase()},i,0x${login.isid.toLowerCase()}`;
+    this.sessionId = `${this.initiatorPort},tsih ${tsih}`;
     this.type = login.sessionType;
     this.params = { ...login.session };
     this.cmdSN = new CmdSnOrder(login.cmdSN, ctx.logger, this.initiatorName);
@@ -357,6 +360,7 @@ export class IscsiSession {
       portalGroupTag: ISCSI_PORTAL_GROUP_TAG,
       initiatorName: this.initiatorName,
       sessionId: this.sessionId,
+      initiatorPort: this.initiatorPort,
       luns: catalog.luns(this.initiatorName),
     };
   }

@@ -12,6 +12,8 @@ export const Opcode = {
   WRITE_6: 0x0a,
   INQUIRY: 0x12,
   MODE_SELECT_6: 0x15,
+  RESERVE_6: 0x16,
+  RELEASE_6: 0x17,
   MODE_SENSE_6: 0x1a,
   START_STOP_UNIT: 0x1b,
   READ_CAPACITY_10: 0x25,
@@ -25,6 +27,7 @@ export const Opcode = {
   UNMAP: 0x42,
   MODE_SELECT_10: 0x55,
   MODE_SENSE_10: 0x5a,
+  PERSISTENT_RESERVE_IN: 0x5e,
   PERSISTENT_RESERVE_OUT: 0x5f,
   READ_16: 0x88,
   COMPARE_AND_WRITE: 0x89,
@@ -49,7 +52,7 @@ export const ServiceAction = {
   REPORT_SUPPORTED_OPERATION_CODES: 0x0c,
 } as const;
 
-/** The service action field (byte 1, bits 4-0) of SERVICE ACTION IN(16) and MAINTENANCE IN. */
+/** The service action field (byte 1, bits 4-0) of SERVICE ACTION IN(16), MAINTENANCE IN and PERSISTENT RESERVE IN/OUT. */
 export const SERVICE_ACTION_MASK = 0x1f;
 
 /** CDB length from the operation code's group (SAM-5 table 25); 0 for vendor/reserved groups. */

@@ -2,6 +2,7 @@
 // becomes sense the same way).
 
 import type { RangeLocks } from './range-lock.js';
+import type { Reservations } from './reservations.js';
 import { CheckCondition, senseForFailure } from './sense.js';
 import type { LogicalUnit, ScsiTask } from './types.js';
 
@@ -10,6 +11,7 @@ export interface CommandContext {
   cdb: Buffer;
   unit: LogicalUnit;
   locks: RangeLocks;
+  reservations: Reservations;
 }
 
 /** Runs one device call; an IoError (or anything else it throws) becomes a CheckCondition. */

@@ -28,11 +28,14 @@ import {
   write,
   writeAndVerify,
 } from './read-write.js';
+import { PrIn, PrOut, type ReservationAccess } from './reservations.js';
 import { SCSI_BLOCK_BYTES, type ScsiResult, ScsiStatus } from './types.js';
 
 export interface CommandSpec extends CommandDescription {
   /** Handled by the device server itself because it answers on a LUN without an LU. */
   anyLun?: true;
+  /** How the command uses the medium, for reservation conflicts; absent: neither (always allowed). */
+  access?: ReservationAccess;
   /** Bytes of data-out the CDB asks for; absent: none. */
   dataOutBytes?: (cdb: Buffer) => number;
   run?: (context: CommandContext) => ScsiResult | Promise<ScsiResult>;
@@ -69,10 +72,78 @@ function good(context: CommandContext): ScsiResult {
   return { status: ScsiStatus.GOOD };
 }
 
-/** PERSISTENT RESERVE OUT is not implemented, but its parameter list length is known. */
+/** PERSISTENT RESERVE OUT: the parameter list length in the CDB. */
 export function persistentReserveOutListBytes(cdb: Buffer): number {
   return cdb.readUInt32BE(5);
 }
+
+const PR_IN_SERVICE_ACTIONS: Array<[number, string]> = [
+  [PrIn.READ_KEYS, 'READ KEYS'],
+  [PrIn.READ_RESERVATION, 'READ RESERVATION'],
+  [PrIn.REPORT_CAPABILITIES, 'REPORT CAPABILITIES'],
+  [PrIn.READ_FULL_STATUS, 'READ FULL STATUS'],
+];
+const PR_OUT_SERVICE_ACTIONS: Array<[number, string]> = [
+  [PrOut.REGISTER, 'REGISTER'],
+  [PrOut.RESERVE, 'RESERVE'],
+  [PrOut.RELEASE, 'RELEASE'],
+  [PrOut.CLEAR, 'CLEAR'],
+  [PrOut.PREEMPT, 'PREEMPT'],
+  [PrOut.PREEMPT_AND_ABORT, 'PREEMPT AND ABORT'],
+  [PrOut.REGISTER_AND_IGNORE_EXISTING_KEY, 'REGISTER AND IGNORE EXISTING KEY'],
+];
+
+/** RESERVE(6), RELEASE(6) and PERSISTENT RESERVE IN/OUT, one entry per service action. */
+const RESERVATION_COMMANDS: CommandSpec[] = [
+  {
+    opcode: Opcode.RESERVE_6,
+    name: 'RESERVE(6)',
+    usage: [0x16, 0, 0, 0, 0, C],
+    run: (context) => {
+      assertControlByte(context.cdb, 6);
+      return context.reservations.reserve6(context.unit.naa, context.task.nexus);
+    },
+  },
+  {
+    opcode: Opcode.RELEASE_6,
+    name: 'RELEASE(6)',
+    usage: [0x17, 0, 0, 0, 0, C],
+    run: (context) => {
+      assertControlByte(context.cdb, 6);
+      return context.reservations.release6(context.unit.naa, context.task.nexus);
+    },
+  },
+  ...PR_IN_SERVICE_ACTIONS.map(
+    ([serviceAction, action]): CommandSpec => ({
+      opcode: Opcode.PERSISTENT_RESERVE_IN,
+      serviceAction,
+      name: `PERSISTENT RESERVE IN (${action})`,
+      usage: [0x5e, serviceAction, 0, 0, 0, 0, 0, 0xff, 0xff, C],
+      run: (context) => {
+        assertControlByte(context.cdb, 10);
+        return context.reservations.persistentReserveIn(context.unit.naa, context.task.nexus, context.cdb);
+      },
+    }),
+  ),
+  ...PR_OUT_SERVICE_ACTIONS.map(
+    ([serviceAction, action]): CommandSpec => ({
+      opcode: Opcode.PERSISTENT_RESERVE_OUT,
+      serviceAction,
+      name: `PERSISTENT RESERVE OUT (${action})`,
+      usage: [0x5f, serviceAction, 0xff, 0, 0, ...L4, C],
+      dataOutBytes: persistentReserveOutListBytes,
+      run: (context) => {
+        assertControlByte(context.cdb, 10);
+        return context.reservations.persistentReserveOut(
+          context.unit.naa,
+          context.task.nexus,
+          context.cdb,
+          context.task.dataOut,
+        );
+      },
+    }),
+  ),
+];
 
 export const COMMANDS: readonly CommandSpec[] = [
   { opcode: Opcode.TEST_UNIT_READY, name: 'TEST UNIT READY', usage: [0x00, 0, 0, 0, 0, C], run: good },
@@ -80,12 +151,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.READ_6,
     name: 'READ(6)',
+    access: 'read',
     usage: [0x08, 0x1f, 0xff, 0xff, 0xff, C],
     run: read,
   },
   {
     opcode: Opcode.WRITE_6,
     name: 'WRITE(6)',
+    access: 'write',
     usage: [0x0a, 0x1f, 0xff, 0xff, 0xff, C],
     dataOutBytes: blockDataOutBytes,
     run: write,
@@ -94,6 +167,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.MODE_SELECT_6,
     name: 'MODE SELECT(6)',
+    access: 'write',
     usage: [0x15, 0x11, 0, 0, 0xff, C],
     dataOutBytes: modeSelectListBytes,
     run: (context) => modeSelect(context.cdb, context.task.dataOut),
@@ -101,20 +175,34 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.MODE_SENSE_6,
     name: 'MODE SENSE(6)',
+    access: 'read',
     usage: [0x1a, 0x08, 0xff, 0xff, 0xff, C],
     run: (context) => modeSense6(context.cdb, context.unit),
   },
-  { opcode: Opcode.START_STOP_UNIT, name: 'START STOP UNIT', usage: [0x1b, 0, 0, 0, 0, C], run: good },
+  {
+    opcode: Opcode.START_STOP_UNIT,
+    name: 'START STOP UNIT',
+    access: 'write',
+    usage: [0x1b, 0, 0, 0, 0, C],
+    run: good,
+  },
   {
     opcode: Opcode.READ_CAPACITY_10,
     name: 'READ CAPACITY(10)',
     usage: [0x25, 0, 0, 0, 0, 0, 0, 0, 0, C],
     run: (context) => readCapacity10(context.cdb, context.unit),
   },
-  { opcode: Opcode.READ_10, name: 'READ(10)', usage: [0x28, RW, ...L4, 0, 0xff, 0xff, C], run: read },
+  {
+    opcode: Opcode.READ_10,
+    name: 'READ(10)',
+    access: 'read',
+    usage: [0x28, RW, ...L4, 0, 0xff, 0xff, C],
+    run: read,
+  },
   {
     opcode: Opcode.WRITE_10,
     name: 'WRITE(10)',
+    access: 'write',
     usage: [0x2a, RW, ...L4, 0, 0xff, 0xff, C],
     dataOutBytes: blockDataOutBytes,
     run: write,
@@ -122,6 +210,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.WRITE_AND_VERIFY_10,
     name: 'WRITE AND VERIFY(10)',
+    access: 'write',
     usage: [0x2e, VF, ...L4, 0, 0xff, 0xff, C],
     dataOutBytes: blockDataOutBytes,
     run: writeAndVerify,
@@ -129,6 +218,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.VERIFY_10,
     name: 'VERIFY(10)',
+    access: 'read',
     usage: [0x2f, VF, ...L4, 0, 0xff, 0xff, C],
     dataOutBytes: verifyDataOutBytes,
     run: verify,
@@ -136,18 +226,21 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.PRE_FETCH_10,
     name: 'PRE-FETCH(10)',
+    access: 'read',
     usage: [0x34, 0, ...L4, 0, 0xff, 0xff, C],
     run: preFetch,
   },
   {
     opcode: Opcode.SYNCHRONIZE_CACHE_10,
     name: 'SYNCHRONIZE CACHE(10)',
+    access: 'write',
     usage: [0x35, 0, ...L4, 0, 0xff, 0xff, C],
     run: synchronizeCache,
   },
   {
     opcode: Opcode.WRITE_SAME_10,
     name: 'WRITE SAME(10)',
+    access: 'write',
     usage: [0x41, 0xfe, ...L4, 0, 0xff, 0xff, C],
     dataOutBytes: writeSameDataOutBytes,
     run: writeSame,
@@ -155,6 +248,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.UNMAP,
     name: 'UNMAP',
+    access: 'write',
     usage: [0x42, 0x01, 0, 0, 0, 0, 0, 0xff, 0xff, C],
     dataOutBytes: unmapListBytes,
     run: unmap,
@@ -162,6 +256,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.MODE_SELECT_10,
     name: 'MODE SELECT(10)',
+    access: 'write',
     usage: [0x55, 0x11, 0, 0, 0, 0, 0, 0xff, 0xff, C],
     dataOutBytes: modeSelectListBytes,
     run: (context) => modeSelect(context.cdb, context.task.dataOut),
@@ -169,13 +264,21 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.MODE_SENSE_10,
     name: 'MODE SENSE(10)',
+    access: 'read',
     usage: [0x5a, 0x18, 0xff, 0xff, 0, 0, 0, 0xff, 0xff, C],
     run: (context) => modeSense10(context.cdb, context.unit),
   },
-  { opcode: Opcode.READ_16, name: 'READ(16)', usage: [0x88, RW, ...L8, ...L4, 0, C], run: read },
+  {
+    opcode: Opcode.READ_16,
+    name: 'READ(16)',
+    access: 'read',
+    usage: [0x88, RW, ...L8, ...L4, 0, C],
+    run: read,
+  },
   {
     opcode: Opcode.COMPARE_AND_WRITE,
     name: 'COMPARE AND WRITE',
+    access: 'write',
     usage: [0x89, RW, ...L8, 0, 0, 0, 0xff, 0, C],
     dataOutBytes: compareAndWriteDataOutBytes,
     run: compareAndWrite,
@@ -183,6 +286,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.WRITE_16,
     name: 'WRITE(16)',
+    access: 'write',
     usage: [0x8a, RW, ...L8, ...L4, 0, C],
     dataOutBytes: blockDataOutBytes,
     run: write,
@@ -190,6 +294,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.WRITE_AND_VERIFY_16,
     name: 'WRITE AND VERIFY(16)',
+    access: 'write',
     usage: [0x8e, VF, ...L8, ...L4, 0, C],
     dataOutBytes: blockDataOutBytes,
     run: writeAndVerify,
@@ -197,20 +302,29 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.VERIFY_16,
     name: 'VERIFY(16)',
+    access: 'read',
     usage: [0x8f, VF, ...L8, ...L4, 0, C],
     dataOutBytes: verifyDataOutBytes,
     run: verify,
   },
-  { opcode: Opcode.PRE_FETCH_16, name: 'PRE-FETCH(16)', usage: [0x90, 0, ...L8, ...L4, 0, C], run: preFetch },
+  {
+    opcode: Opcode.PRE_FETCH_16,
+    name: 'PRE-FETCH(16)',
+    access: 'read',
+    usage: [0x90, 0, ...L8, ...L4, 0, C],
+    run: preFetch,
+  },
   {
     opcode: Opcode.SYNCHRONIZE_CACHE_16,
     name: 'SYNCHRONIZE CACHE(16)',
+    access: 'write',
     usage: [0x91, 0, ...L8, ...L4, 0, C],
     run: synchronizeCache,
   },
   {
     opcode: Opcode.WRITE_SAME_16,
     name: 'WRITE SAME(16)',
+    access: 'write',
     usage: [0x93, 0xff, ...L8, ...L4, 0, C],
     dataOutBytes: writeSameDataOutBytes,
     run: writeSame,
@@ -226,6 +340,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     opcode: Opcode.SERVICE_ACTION_IN_16,
     serviceAction: ServiceAction.GET_LBA_STATUS,
     name: 'GET LBA STATUS',
+    access: 'read',
     usage: [0x9e, 0x12, ...L8, ...L4, 0, C],
     run: (context) => getLbaStatus(context.cdb, context.unit),
   },
@@ -242,10 +357,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: [0xa3, 0x0c, 0x87, 0xff, 0xff, 0xff, ...L4, 0, C],
     run: (context) => reportSupportedOperationCodes(context.cdb, COMMANDS),
   },
-  { opcode: Opcode.READ_12, name: 'READ(12)', usage: [0xa8, RW, ...L4, ...L4, 0, C], run: read },
+  {
+    opcode: Opcode.READ_12,
+    name: 'READ(12)',
+    access: 'read',
+    usage: [0xa8, RW, ...L4, ...L4, 0, C],
+    run: read,
+  },
   {
     opcode: Opcode.WRITE_12,
     name: 'WRITE(12)',
+    access: 'write',
     usage: [0xaa, RW, ...L4, ...L4, 0, C],
     dataOutBytes: blockDataOutBytes,
     run: write,
@@ -253,6 +375,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.WRITE_AND_VERIFY_12,
     name: 'WRITE AND VERIFY(12)',
+    access: 'write',
     usage: [0xae, VF, ...L4, ...L4, 0, C],
     dataOutBytes: blockDataOutBytes,
     run: writeAndVerify,
@@ -260,19 +383,26 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     opcode: Opcode.VERIFY_12,
     name: 'VERIFY(12)',
+    access: 'read',
     usage: [0xaf, VF, ...L4, ...L4, 0, C],
     dataOutBytes: verifyDataOutBytes,
     run: verify,
   },
+  ...RESERVATION_COMMANDS,
 ];
 
 /** Opcodes whose byte 1 bits 4-0 select a service action (looked up together with it). */
 export const SERVICE_ACTION_OPCODES: ReadonlySet<number> = new Set([
   Opcode.SERVICE_ACTION_IN_16,
   Opcode.MAINTENANCE_IN,
+  Opcode.PERSISTENT_RESERVE_IN,
+  Opcode.PERSISTENT_RESERVE_OUT,
 ]);
 
-/** Opcodes with a data-out phase that the server does not implement but can size. */
+/**
+ * Opcodes with a data-out phase that the server can size whatever their service action: an
+ * unsupported PERSISTENT RESERVE OUT service action still brings its parameter list.
+ */
 export const UNIMPLEMENTED_DATA_OUT: ReadonlyMap<number, (cdb: Buffer) => number> = new Map([
   [Opcode.PERSISTENT_RESERVE_OUT, persistentReserveOutListBytes],
 ]);

@@ -9,6 +9,7 @@ import { COMMANDS, type CommandSpec, SERVICE_ACTION_OPCODES, UNIMPLEMENTED_DATA_
 import { inquiry } from './inquiry.js';
 import { RangeLocks } from './range-lock.js';
 import { reportLuns, requestSense } from './report.js';
+import { Reservations } from './reservations.js';
 import { CheckCondition, fixedSense, invalidCdbField, type SenseName } from './sense.js';
 import {
   type LogicalUnit,
@@ -35,6 +36,9 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
   private readonly commands = new Map<number, CommandSpec>();
   private readonly locks = new RangeLocks();
   private readonly attentions = new UnitAttentions();
+  private readonly reservations = new Reservations((port, naa, name) =>
+    this.attentions.establishForPort(port, naa, name),
+  );
 
   constructor(private readonly options: ScsiDeviceServerOptions = {}) {
     for (const command of COMMANDS)
@@ -76,6 +80,9 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
 
   reset(lun: number | null, origin?: ScsiNexus, unit?: LogicalUnit | null): void {
     this.attentions.reset(lun, origin?.sessionId, unit);
+    // A LOGICAL UNIT RESET whose LU the transport could not resolve leaves reservations alone.
+    if (lun === null) this.reservations.reset(null);
+    else if (unit) this.reservations.reset(unit.naa);
   }
 
   sessionStarted(sessionId: string): void {
@@ -84,6 +91,7 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
 
   sessionEnded(sessionId: string): void {
     this.attentions.sessionEnded(sessionId);
+    this.reservations.sessionEnded(sessionId);
   }
 
   private async dispatch(task: ScsiTask): Promise<ScsiResult> {
@@ -108,12 +116,17 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
     if (command.anyLun === true) return this.anyLun(task, command);
     const unit = task.unit;
     if (unit === null) throw new CheckCondition('lu-not-supported', `no LU at LUN ${task.lun}`);
+    // A conflicting command is refused before any unit attention is reported (and kept).
+    if (
+      this.reservations.conflicts(unit.naa, task.nexus, command.access, command.opcode === Opcode.RELEASE_6)
+    )
+      return { status: ScsiStatus.RESERVATION_CONFLICT };
     const attention = this.attentions.take(task);
     if (attention !== undefined)
       throw new CheckCondition(attention, `unit attention for ${task.nexus.sessionId} on LUN ${task.lun}`);
     const run = command.run;
     if (run === undefined) throw new Error(`command ${command.name} has no handler`);
-    const context: CommandContext = { task, cdb, unit, locks: this.locks };
+    const context: CommandContext = { task, cdb, unit, locks: this.locks, reservations: this.reservations };
     return await run(context);
   }
 

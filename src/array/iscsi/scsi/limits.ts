@@ -71,3 +71,11 @@ export const UNIT_ATTENTION_QUEUE_MAX = 4;
 /** REPORT SUPPORTED OPERATION CODES timeouts descriptor: nominal and recommended, in seconds. */
 export const COMMAND_NOMINAL_TIMEOUT_SECONDS = 0;
 export const COMMAND_RECOMMENDED_TIMEOUT_SECONDS = 30;
+
+/**
+ * Initiator ports registered for persistent reservations on one LU; more get INSUFFICIENT
+ * REGISTRATION RESOURCES. A cluster registers each node's ports: a few dozen at most.
+ */
+export const PR_REGISTRATIONS_PER_LU_MAX = 256;
+/** LUs with reservation state at once (one entry per LU with a registration or reservation). */
+export const RESERVATION_UNITS_MAX = 65_536;

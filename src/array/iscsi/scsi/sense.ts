@@ -116,6 +116,36 @@ export const SENSE = {
     ascq: 0x09,
     text: 'CAPACITY DATA HAS CHANGED',
   },
+  'reservations-preempted': {
+    key: SenseKey.UNIT_ATTENTION,
+    asc: 0x2a,
+    ascq: 0x03,
+    text: 'RESERVATIONS PREEMPTED',
+  },
+  'reservations-released': {
+    key: SenseKey.UNIT_ATTENTION,
+    asc: 0x2a,
+    ascq: 0x04,
+    text: 'RESERVATIONS RELEASED',
+  },
+  'registrations-preempted': {
+    key: SenseKey.UNIT_ATTENTION,
+    asc: 0x2a,
+    ascq: 0x05,
+    text: 'REGISTRATIONS PREEMPTED',
+  },
+  'invalid-release-of-persistent-reservation': {
+    key: SenseKey.ILLEGAL_REQUEST,
+    asc: 0x26,
+    ascq: 0x04,
+    text: 'INVALID RELEASE OF PERSISTENT RESERVATION',
+  },
+  'insufficient-registration-resources': {
+    key: SenseKey.ILLEGAL_REQUEST,
+    asc: 0x55,
+    ascq: 0x04,
+    text: 'INSUFFICIENT REGISTRATION RESOURCES',
+  },
 } as const satisfies Record<string, SenseCode>;
 export type SenseName = keyof typeof SENSE;
 

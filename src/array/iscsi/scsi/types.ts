@@ -45,6 +45,11 @@ export interface ScsiNexus {
    * attentions are kept per nexus.
    */
   sessionId: string;
+  /**
+   * The initiator port, `<iqn>,i,0x<isid>` (sessionId without the TSIH): what persistent
+   * reservation registrations belong to, so they outlive a session reinstated with the same ISID.
+   */
+  initiatorPort: string;
   /** Every LUN this initiator may see, ascending (REPORT LUNS). */
   luns: number[];
 }

@@ -29,7 +29,14 @@ import {
 import type { SenseName } from './sense.js';
 import type { LogicalUnit, ScsiTask } from './types.js';
 
-export type UnitAttentionName = Extract<SenseName, 'bus-device-reset' | 'capacity-data-changed'>;
+export type UnitAttentionName = Extract<
+  SenseName,
+  | 'bus-device-reset'
+  | 'capacity-data-changed'
+  | 'reservations-preempted'
+  | 'reservations-released'
+  | 'registrations-preempted'
+>;
 
 /** Key of an LU reset whose LU the transport could not resolve: matched by LUN number. */
 function lunKey(lun: number): string {
@@ -136,6 +143,16 @@ export class UnitAttentions {
       state.sizes.delete(key);
       state.establish(key, 'bus-device-reset');
     }
+  }
+
+  /**
+   * A condition on the LU `naa` for every session of the initiator port `initiatorPort` (IQN and
+   * ISID): persistent reservations belong to initiator ports, which outlive their sessions.
+   */
+  establishForPort(initiatorPort: string, naa: string, name: UnitAttentionName): void {
+    const prefix = `${initiatorPort},`;
+    for (const [sessionId, state] of this.nexuses)
+      if (sessionId.startsWith(prefix)) state.establish(naa, name);
   }
 
   /** The next condition for the task's I_T_L nexus, which is then considered reported. */

@@ -1,0 +1,442 @@
+// Reservations of the logical units: SCSI-3 persistent reservations (PERSISTENT RESERVE IN/OUT,
+// SPC-4 section 5.13) and the older RESERVE(6)/RELEASE(6) (SPC-2), which clustered hosts use to
+// fence each other off a shared volume.
+//
+// Persistent reservations belong to initiator ports (IQN and ISID): a registration outlives its
+// session and is dropped only by PERSISTENT RESERVE OUT. Activate Persist Through Power Loss is
+// not supported (PTPL_C=0), so the state lives in memory and an array restart clears it, as a
+// power loss would. A RESERVE(6) reservation belongs to one session (I_T nexus) and ends with it,
+// and with a LOGICAL UNIT RESET or a target reset. Following SPC-4's compatible reservation
+// handling (CRH=1), RESERVE(6) conflicts while any registration exists, and a RESERVE(6)
+// reservation makes every command of other nexuses conflict except RELEASE(6) and the ones
+// answered on any LUN (INQUIRY, REPORT LUNS, REQUEST SENSE).
+//
+// State is kept per LU by its NAA designator, so every host that sees a volume, at whatever LUN,
+// sees the same reservation.
+
+import { PR_REGISTRATIONS_PER_LU_MAX, RESERVATION_UNITS_MAX } from './limits.js';
+import { CheckCondition, invalidCdbField, invalidParameterField } from './sense.js';
+import { type ScsiNexus, type ScsiResult, ScsiStatus } from './types.js';
+import type { UnitAttentionName } from './unit-attention.js';
+
+/** The reservation types (SPC-4 table 169). */
+export const ReservationType = {
+  WRITE_EXCLUSIVE: 1,
+  EXCLUSIVE_ACCESS: 3,
+  WRITE_EXCLUSIVE_REGISTRANTS_ONLY: 5,
+  EXCLUSIVE_ACCESS_REGISTRANTS_ONLY: 6,
+  WRITE_EXCLUSIVE_ALL_REGISTRANTS: 7,
+  EXCLUSIVE_ACCESS_ALL_REGISTRANTS: 8,
+} as const;
+
+const VALID_TYPES: ReadonlySet<number> = new Set(Object.values(ReservationType));
+
+/** Every registrant holds an all-registrants reservation. */
+function isAllRegistrants(type: number): boolean {
+  return (
+    type === ReservationType.WRITE_EXCLUSIVE_ALL_REGISTRANTS ||
+    type === ReservationType.EXCLUSIVE_ACCESS_ALL_REGISTRANTS
+  );
+}
+
+/**
+ * Registrants-only and all-registrants types: registrants may use the LU, and a release is
+ * announced to them (RESERVATIONS RELEASED).
+ */
+function isRegistrantsType(type: number): boolean {
+  return type >= ReservationType.WRITE_EXCLUSIVE_REGISTRANTS_ONLY;
+}
+
+/** Exclusive-access types: reads conflict too. */
+function isExclusiveAccess(type: number): boolean {
+  return (
+    type === ReservationType.EXCLUSIVE_ACCESS ||
+    type === ReservationType.EXCLUSIVE_ACCESS_REGISTRANTS_ONLY ||
+    type === ReservationType.EXCLUSIVE_ACCESS_ALL_REGISTRANTS
+  );
+}
+
+/** PERSISTENT RESERVE IN service actions. */
+export const PrIn = {
+  READ_KEYS: 0,
+  READ_RESERVATION: 1,
+  REPORT_CAPABILITIES: 2,
+  READ_FULL_STATUS: 3,
+} as const;
+
+/** PERSISTENT RESERVE OUT service actions (REGISTER AND MOVE, 7, is not supported). */
+export const PrOut = {
+  REGISTER: 0,
+  RESERVE: 1,
+  RELEASE: 2,
+  CLEAR: 3,
+  PREEMPT: 4,
+  PREEMPT_AND_ABORT: 5,
+  REGISTER_AND_IGNORE_EXISTING_KEY: 6,
+} as const;
+
+/** The basic PERSISTENT RESERVE OUT parameter list: the only length accepted (no SPEC_I_PT). */
+export const PR_OUT_PARAMETER_BYTES = 24;
+
+/** How a command is affected by reservations (SPC-4 tables 57-58, SBC-3 table 13). */
+export type ReservationAccess = 'read' | 'write';
+
+interface PersistentReservation {
+  /** The initiator port that holds it (for all-registrants types: the one that made it). */
+  holder: string;
+  type: number;
+}
+
+class UnitReservations {
+  /** PRgeneration: counts the PERSISTENT RESERVE OUT commands that changed registrations. */
+  generation = 0;
+  /** Reservation key per registered initiator port, in registration order. */
+  readonly registrations = new Map<string, bigint>();
+  reservation: PersistentReservation | null = null;
+  /** The session (I_T nexus) holding a RESERVE(6) reservation, if any. */
+  legacyHolder: string | null = null;
+
+  holds(port: string): boolean {
+    const r = this.reservation;
+    if (r === null) return false;
+    return isAllRegistrants(r.type) ? this.registrations.has(port) : r.holder === port;
+  }
+
+  get idle(): boolean {
+    return this.registrations.size === 0 && this.reservation === null && this.legacyHolder === null;
+  }
+}
+
+/** Tells the sessions of an initiator port about a reservation event on an LU. */
+export type ReservationNotice = (initiatorPort: string, naa: string, name: UnitAttentionName) => void;
+
+const CONFLICT: ScsiResult = { status: ScsiStatus.RESERVATION_CONFLICT };
+
+export class Reservations {
+  private readonly units = new Map<string, UnitReservations>();
+
+  constructor(private readonly notify: ReservationNotice) {}
+
+  private unit(naa: string): UnitReservations {
+    let unit = this.units.get(naa);
+    if (unit === undefined) {
+      // An LU keeps its entry once used (PRgeneration must not go back); at the bound, an idle
+      // entry makes room, and only a target with that many LUs reserved at once refuses.
+      if (this.units.size >= RESERVATION_UNITS_MAX && !this.evictIdle())
+        throw new CheckCondition('insufficient-registration-resources', 'too many LUs with reservations');
+      unit = new UnitReservations();
+      this.units.set(naa, unit);
+    }
+    return unit;
+  }
+
+  private evictIdle(): boolean {
+    for (const [naa, unit] of this.units) {
+      if (!unit.idle) continue;
+      this.units.delete(naa);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Whether a command of `nexus` on the LU conflicts with a reservation: `access` is how the
+   * command uses the medium (undefined: neither, e.g. TEST UNIT READY), `release6` marks RELEASE(6),
+   * which never conflicts.
+   */
+  conflicts(naa: string, nexus: ScsiNexus, access: ReservationAccess | undefined, release6 = false): boolean {
+    const unit = this.units.get(naa);
+    if (unit === undefined) return false;
+    if (unit.legacyHolder !== null && unit.legacyHolder !== nexus.sessionId && !release6) return true;
+    const reservation = unit.reservation;
+    if (reservation === null || access === undefined || unit.holds(nexus.initiatorPort)) return false;
+    // Registrants-only and all-registrants types let every registrant in.
+    if (isRegistrantsType(reservation.type) && unit.registrations.has(nexus.initiatorPort)) return false;
+    return isExclusiveAccess(reservation.type) || access === 'write';
+  }
+
+  // ---- RESERVE(6) / RELEASE(6) ----
+
+  reserve6(naa: string, nexus: ScsiNexus): ScsiResult {
+    const unit = this.unit(naa);
+    if (unit.registrations.size > 0 || unit.reservation !== null) return CONFLICT;
+    if (unit.legacyHolder !== null && unit.legacyHolder !== nexus.sessionId) return CONFLICT;
+    unit.legacyHolder = nexus.sessionId;
+    return { status: ScsiStatus.GOOD };
+  }
+
+  /** Releases the nexus's RESERVE(6) reservation; a release by anyone else changes nothing. */
+  release6(naa: string, nexus: ScsiNexus): ScsiResult {
+    const unit = this.units.get(naa);
+    if (unit?.legacyHolder === nexus.sessionId) unit.legacyHolder = null;
+    return { status: ScsiStatus.GOOD };
+  }
+
+  /** The session ended (logout, connection loss, reinstatement): its RESERVE(6) reservations end. */
+  sessionEnded(sessionId: string): void {
+    for (const unit of this.units.values()) if (unit.legacyHolder === sessionId) unit.legacyHolder = null;
+  }
+
+  /**
+   * LOGICAL UNIT RESET (`naa`) or a target reset (null) ends RESERVE(6) reservations. Persistent
+   * reservations survive resets (SPC-4 section 5.13.1).
+   */
+  reset(naa: string | null): void {
+    for (const [key, unit] of this.units) if (naa === null || key === naa) unit.legacyHolder = null;
+  }
+
+  // ---- PERSISTENT RESERVE IN ----
+
+  persistentReserveIn(naa: string, nexus: ScsiNexus, cdb: Buffer): ScsiResult {
+    const serviceAction = (cdb[1] ?? 0) & 0x1f;
+    const allocation = cdb.readUInt16BE(7);
+    const unit = this.units.get(naa) ?? new UnitReservations();
+    if (unit.legacyHolder !== null && unit.legacyHolder !== nexus.sessionId) return CONFLICT;
+    let data: Buffer;
+    switch (serviceAction) {
+      case PrIn.READ_KEYS:
+        data = readKeys(unit);
+        break;
+      case PrIn.READ_RESERVATION:
+        data = readReservation(unit);
+        break;
+      case PrIn.REPORT_CAPABILITIES:
+        data = reportCapabilities();
+        break;
+      case PrIn.READ_FULL_STATUS:
+        data = readFullStatus(unit);
+        break;
+      default:
+        throw invalidCdbField(`PERSISTENT RESERVE IN service action ${serviceAction} is not supported`, 1, 4);
+    }
+    return { status: ScsiStatus.GOOD, dataIn: data.subarray(0, Math.min(allocation, data.length)) };
+  }
+
+  // ---- PERSISTENT RESERVE OUT ----
+
+  persistentReserveOut(naa: string, nexus: ScsiNexus, cdb: Buffer, parameters: Buffer): ScsiResult {
+    const serviceAction = (cdb[1] ?? 0) & 0x1f;
+    const scope = (cdb[2] ?? 0) >> 4;
+    const type = (cdb[2] ?? 0) & 0x0f;
+    const listBytes = cdb.readUInt32BE(5);
+    if (
+      serviceAction > PrOut.REGISTER_AND_IGNORE_EXISTING_KEY ||
+      // REGISTER AND MOVE has its own parameter list; the target has one port to move to anyway.
+      serviceAction === 7
+    )
+      throw invalidCdbField(`PERSISTENT RESERVE OUT service action ${serviceAction} is not supported`, 1, 4);
+    if (listBytes !== PR_OUT_PARAMETER_BYTES || parameters.length < PR_OUT_PARAMETER_BYTES)
+      throw new CheckCondition(
+        'parameter-list-length-error',
+        `PERSISTENT RESERVE OUT parameter list is ${listBytes} bytes, not ${PR_OUT_PARAMETER_BYTES}`,
+      );
+    const key = parameters.readBigUInt64BE(0);
+    const serviceActionKey = parameters.readBigUInt64BE(8);
+    const flags = parameters[20] ?? 0;
+    if (flags & 0x08) throw invalidParameterField('SPEC_I_PT is not supported', 20);
+    if (flags & 0x04) throw invalidParameterField('ALL_TG_PT is not supported', 20);
+    if (flags & 0x01) throw invalidParameterField('APTPL is not supported (PTPL_C=0)', 20);
+    const unit = this.unit(naa);
+    if (unit.legacyHolder !== null && unit.legacyHolder !== nexus.sessionId) return CONFLICT;
+    const port = nexus.initiatorPort;
+    if (serviceAction === PrOut.REGISTER || serviceAction === PrOut.REGISTER_AND_IGNORE_EXISTING_KEY)
+      return this.register(unit, naa, port, key, serviceActionKey, serviceAction === PrOut.REGISTER);
+    // Every other service action needs the nexus registered with the key it sends.
+    if (unit.registrations.get(port) !== key) return CONFLICT;
+    const needsType = serviceAction !== PrOut.CLEAR;
+    if (needsType && scope !== 0) throw invalidCdbField(`scope ${scope} is not LU_SCOPE`, 2, 7);
+    if (needsType && !VALID_TYPES.has(type)) throw invalidCdbField(`reservation type ${type}`, 2, 3);
+    switch (serviceAction) {
+      case PrOut.RESERVE:
+        return this.reserve(unit, port, type);
+      case PrOut.RELEASE:
+        return this.release(unit, naa, port, type);
+      case PrOut.CLEAR:
+        return this.clear(unit, naa, port);
+      default:
+        return this.preempt(unit, naa, port, serviceActionKey, type);
+    }
+  }
+
+  private register(
+    unit: UnitReservations,
+    naa: string,
+    port: string,
+    key: bigint,
+    newKey: bigint,
+    checkKey: boolean,
+  ): ScsiResult {
+    const current = unit.registrations.get(port);
+    if (checkKey && key !== (current ?? 0n)) return CONFLICT;
+    if (newKey === 0n) {
+      if (current === undefined) return { status: ScsiStatus.GOOD }; // nothing to unregister
+      this.unregister(unit, naa, port);
+    } else {
+      if (current === undefined && unit.registrations.size >= PR_REGISTRATIONS_PER_LU_MAX)
+        throw new CheckCondition('insufficient-registration-resources', 'too many registrations on this LU');
+      unit.registrations.set(port, newKey);
+    }
+    unit.generation = (unit.generation + 1) >>> 0;
+    return { status: ScsiStatus.GOOD };
+  }
+
+  /**
+   * Drops a registration. The holder of a reservation that is not all-registrants loses it; an
+   * all-registrants reservation ends with its last registrant (SPC-4 section 5.13.11.2.3).
+   */
+  private unregister(unit: UnitReservations, naa: string, port: string): void {
+    const holder = unit.holds(port);
+    unit.registrations.delete(port);
+    const reservation = unit.reservation;
+    if (reservation === null) return;
+    if (isAllRegistrants(reservation.type)) {
+      if (unit.registrations.size === 0) unit.reservation = null;
+      return;
+    }
+    if (!holder) return;
+    unit.reservation = null;
+    if (isRegistrantsType(reservation.type)) this.tellRegistrants(unit, naa, 'reservations-released', port);
+  }
+
+  private reserve(unit: UnitReservations, port: string, type: number): ScsiResult {
+    const reservation = unit.reservation;
+    if (reservation === null) {
+      unit.reservation = { holder: port, type };
+      return { status: ScsiStatus.GOOD };
+    }
+    return unit.holds(port) && reservation.type === type ? { status: ScsiStatus.GOOD } : CONFLICT;
+  }
+
+  private release(unit: UnitReservations, naa: string, port: string, type: number): ScsiResult {
+    const reservation = unit.reservation;
+    if (reservation === null || !unit.holds(port)) return { status: ScsiStatus.GOOD };
+    if (reservation.type !== type)
+      throw new CheckCondition(
+        'invalid-release-of-persistent-reservation',
+        `release of type ${type}; the reservation is of type ${reservation.type}`,
+      );
+    unit.reservation = null;
+    if (isRegistrantsType(type)) this.tellRegistrants(unit, naa, 'reservations-released', port);
+    return { status: ScsiStatus.GOOD };
+  }
+
+  private clear(unit: UnitReservations, naa: string, port: string): ScsiResult {
+    this.tellRegistrants(unit, naa, 'reservations-preempted', port);
+    unit.registrations.clear();
+    unit.reservation = null;
+    unit.generation = (unit.generation + 1) >>> 0;
+    return { status: ScsiStatus.GOOD };
+  }
+
+  /** PREEMPT and PREEMPT AND ABORT (tasks here finish quickly; none is aborted in flight). */
+  private preempt(
+    unit: UnitReservations,
+    naa: string,
+    port: string,
+    victimKey: bigint,
+    type: number,
+  ): ScsiResult {
+    const reservation = unit.reservation;
+    const takesOver =
+      reservation !== null &&
+      (isAllRegistrants(reservation.type)
+        ? victimKey === 0n
+        : unit.registrations.get(reservation.holder) === victimKey);
+    if (!takesOver && victimKey === 0n)
+      throw invalidParameterField('SERVICE ACTION RESERVATION KEY 0 names no registration', 8);
+    const removed: string[] = [];
+    for (const [other, otherKey] of unit.registrations) {
+      if (other === port) continue;
+      if (victimKey === 0n || otherKey === victimKey) removed.push(other);
+    }
+    if (removed.length === 0 && !takesOver) return CONFLICT;
+    for (const other of removed) unit.registrations.delete(other);
+    if (takesOver) unit.reservation = { holder: port, type };
+    for (const other of removed) this.notify(other, naa, 'registrations-preempted');
+    unit.generation = (unit.generation + 1) >>> 0;
+    return { status: ScsiStatus.GOOD };
+  }
+
+  private tellRegistrants(
+    unit: UnitReservations,
+    naa: string,
+    name: UnitAttentionName,
+    except: string,
+  ): void {
+    for (const other of unit.registrations.keys()) if (other !== except) this.notify(other, naa, name);
+  }
+}
+
+function header(generation: number, additionalBytes: number, bodyBytes: number): Buffer {
+  const out = Buffer.alloc(8 + bodyBytes);
+  out.writeUInt32BE(generation, 0);
+  out.writeUInt32BE(additionalBytes, 4);
+  return out;
+}
+
+/** READ KEYS: PRgeneration, then every registered key (ADDITIONAL LENGTH counts them all). */
+function readKeys(unit: UnitReservations): Buffer {
+  const keys = [...unit.registrations.values()];
+  const out = header(unit.generation, keys.length * 8, keys.length * 8);
+  for (const [i, key] of keys.entries()) out.writeBigUInt64BE(key, 8 + i * 8);
+  return out;
+}
+
+/** READ RESERVATION: the reservation's key (0 for all-registrants types), scope and type. */
+function readReservation(unit: UnitReservations): Buffer {
+  const reservation = unit.reservation;
+  if (reservation === null) return header(unit.generation, 0, 0);
+  const out = header(unit.generation, 16, 16);
+  const key = isAllRegistrants(reservation.type) ? 0n : (unit.registrations.get(reservation.holder) ?? 0n);
+  out.writeBigUInt64BE(key, 8);
+  out[21] = reservation.type; // scope 0 (LU_SCOPE) in the high nibble
+  return out;
+}
+
+/**
+ * REPORT CAPABILITIES: CRH (RESERVE(6) conflicts with registrations), no SPEC_I_PT, ALL_TG_PT or
+ * PTPL; the type mask valid, with all six types; ALLOW COMMANDS 0.
+ */
+function reportCapabilities(): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeUInt16BE(8, 0);
+  out[2] = 0x10; // CRH
+  out[3] = 0x80; // TMV
+  out[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02; // WR_EX_AR, EX_AC_RO, WR_EX_RO, EX_AC, WR_EX
+  out[5] = 0x01; // EX_AC_AR
+  return out;
+}
+
+/** READ FULL STATUS: one descriptor per registration, with its iSCSI TransportID. */
+function readFullStatus(unit: UnitReservations): Buffer {
+  const descriptors: Buffer[] = [];
+  for (const [port, key] of unit.registrations) {
+    const transportId = iscsiTransportId(port);
+    const descriptor = Buffer.alloc(24 + transportId.length);
+    descriptor.writeBigUInt64BE(key, 0);
+    const reservation = unit.reservation;
+    if (reservation !== null && unit.holds(port)) {
+      descriptor[12] = 0x01; // R_HOLDER
+      descriptor[13] = reservation.type;
+    }
+    descriptor.writeUInt16BE(1, 18); // RELATIVE TARGET PORT IDENTIFIER: our one port
+    descriptor.writeUInt32BE(transportId.length, 20);
+    transportId.copy(descriptor, 24);
+    descriptors.push(descriptor);
+  }
+  const body = Buffer.concat(descriptors);
+  const out = header(unit.generation, body.length, body.length);
+  body.copy(out, 8);
+  return out;
+}
+
+/** An iSCSI TransportID of format 01b: "<iqn>,i,0x<isid>", NUL-terminated, padded to 4 bytes. */
+function iscsiTransportId(initiatorPort: string): Buffer {
+  const name = Buffer.from(`${initiatorPort}\0`, 'utf8');
+  const padded = Math.ceil(name.length / 4) * 4;
+  const out = Buffer.alloc(4 + padded);
+  out[0] = 0x40 | 0x05; // FORMAT CODE 01b, PROTOCOL IDENTIFIER 5 (iSCSI)
+  out.writeUInt16BE(padded, 2);
+  name.copy(out, 4);
+  return out;
+}

@@ -1,0 +1,290 @@
+// Persistent reservations (PERSISTENT RESERVE IN/OUT) and RESERVE(6)/RELEASE(6) in the device
+// server, from three I_T nexuses: A and B are two sessions of one host (two ISIDs), C is another
+// host. What each nexus may do under each reservation type, who is told what, and what ends a
+// reservation.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type ScsiNexus, type ScsiResult, ScsiStatus } from '../../src/array/iscsi/scsi/types.js';
+import {
+  assertGood,
+  assertSense,
+  BS,
+  be,
+  cdb10,
+  NEXUS,
+  NEXUS_2,
+  Rig,
+} from '../helpers/iscsi-scsi-fixture.js';
+
+const A = NEXUS;
+const B = NEXUS_2;
+const C: ScsiNexus = {
+  ...NEXUS,
+  initiatorName: 'iqn.1994-05.com.redhat:host2',
+  sessionId: 'iqn.1994-05.com.redhat:host2,i,0x400001370000,tsih 3',
+  initiatorPort: 'iqn.1994-05.com.redhat:host2,i,0x400001370000',
+};
+
+const KEY: Record<string, bigint> = { A: 0xaaaan, B: 0xbbbbn, C: 0xccccn };
+
+const SA = { REGISTER: 0, RESERVE: 1, RELEASE: 2, CLEAR: 3, PREEMPT: 4, REGISTER_IGNORE: 6 } as const;
+const TYPES = { WE: 1, EA: 3, WERO: 5, EARO: 6, WEAR: 7, EAAR: 8 } as const;
+
+function prOut(
+  rig: Rig,
+  nexus: ScsiNexus,
+  serviceAction: number,
+  key: bigint,
+  serviceActionKey: bigint,
+  type = 0,
+  flags = 0,
+  listBytes = 24,
+): Promise<ScsiResult> {
+  const parameters = Buffer.alloc(24);
+  parameters.writeBigUInt64BE(key, 0);
+  parameters.writeBigUInt64BE(serviceActionKey, 8);
+  parameters[20] = flags;
+  const cdb = Buffer.from([0x5f, serviceAction, type, 0, 0, ...be(listBytes, 4), 0]);
+  return rig.server.execute({
+    nexus,
+    unit: rig.unit,
+    lun: 1,
+    cdb,
+    dataOut: parameters.subarray(0, Math.min(24, listBytes)),
+    expectedLength: listBytes,
+  });
+}
+
+function prIn(rig: Rig, nexus: ScsiNexus, serviceAction: number, allocation = 4096): Promise<ScsiResult> {
+  return rig.runOn(nexus, [0x5e, serviceAction, 0, 0, 0, 0, 0, ...be(allocation, 2), 0]);
+}
+
+async function keys(rig: Rig, nexus = A): Promise<{ generation: number; keys: bigint[] }> {
+  const data = assertGood(await prIn(rig, nexus, 0));
+  const count = data.readUInt32BE(4) / 8;
+  return {
+    generation: data.readUInt32BE(0),
+    keys: Array.from({ length: count }, (_, i) => data.readBigUInt64BE(8 + i * 8)),
+  };
+}
+
+async function reservation(rig: Rig, nexus = A): Promise<{ key: bigint; type: number } | null> {
+  const data = assertGood(await prIn(rig, nexus, 1));
+  if (data.readUInt32BE(4) === 0) return null;
+  return { key: data.readBigUInt64BE(8), type: (data[21] ?? 0) & 0x0f };
+}
+
+async function register(rig: Rig, name: 'A' | 'B' | 'C'): Promise<void> {
+  const nexus = { A, B, C }[name];
+  assertGood(await prOut(rig, nexus, SA.REGISTER_IGNORE, 0n, KEY[name]!));
+}
+
+const read1 = (rig: Rig, nexus: ScsiNexus) => rig.runOn(nexus, cdb10(0x28, 1, 1));
+function write1(rig: Rig, nexus: ScsiNexus): Promise<ScsiResult> {
+  return rig.server.execute({
+    nexus,
+    unit: rig.unit,
+    lun: 1,
+    cdb: Buffer.from(cdb10(0x2a, 1, 1)),
+    dataOut: Buffer.alloc(BS, 1),
+    expectedLength: BS,
+  });
+}
+
+const ok = (result: ScsiResult) => result.status === ScsiStatus.GOOD;
+const conflict = (result: ScsiResult) => result.status === ScsiStatus.RESERVATION_CONFLICT;
+const TUR = [0, 0, 0, 0, 0, 0];
+
+test('reservations: REGISTER adds, changes and drops keys; wrong keys conflict; PRgeneration counts changes', async () => {
+  const rig = new Rig();
+  assert.deepEqual(await keys(rig), { generation: 0, keys: [] });
+  assert.ok(conflict(await prOut(rig, A, SA.REGISTER, 5n, KEY.A!)), 'unregistered with a non-zero key');
+  assertGood(await prOut(rig, A, SA.REGISTER, 0n, KEY.A!));
+  assert.ok(conflict(await prOut(rig, A, SA.REGISTER, 0n, 7n)), 'registered, wrong key');
+  assertGood(await prOut(rig, A, SA.REGISTER, KEY.A!, 0x1234n));
+  await register(rig, 'B');
+  assert.deepEqual(await keys(rig, C), { generation: 3, keys: [0x1234n, KEY.B!] });
+  // Truncated to the allocation length, the ADDITIONAL LENGTH still counts every key.
+  const header = assertGood(await prIn(rig, A, 0, 8));
+  assert.equal(header.length, 8);
+  assert.equal(header.readUInt32BE(4), 16);
+  assertGood(await prOut(rig, A, SA.REGISTER, 0x1234n, 0n));
+  assertGood(await prOut(rig, C, SA.REGISTER, 0n, 0n)); // unregistering nobody: a no-op
+  assert.deepEqual(await keys(rig), { generation: 4, keys: [KEY.B!] });
+});
+
+test('reservations: who may read and write under each type (holder A, registered B, unregistered C)', async () => {
+  // [B read, B write, C read, C write]: what SPC-4 allows; the holder may always do both.
+  const expected: Record<keyof typeof TYPES, boolean[]> = {
+    WE: [true, false, true, false],
+    EA: [false, false, false, false],
+    WERO: [true, true, true, false],
+    EARO: [true, true, false, false],
+    WEAR: [true, true, true, false],
+    EAAR: [true, true, false, false],
+  };
+  for (const [name, type] of Object.entries(TYPES) as Array<[keyof typeof TYPES, number]>) {
+    const rig = new Rig();
+    await register(rig, 'A');
+    await register(rig, 'B');
+    assertGood(await prOut(rig, A, SA.RESERVE, KEY.A!, 0n, type));
+    const held = await reservation(rig, C);
+    assert.deepEqual(held, { key: type >= TYPES.WEAR ? 0n : KEY.A!, type }, name);
+    assert.ok(ok(await read1(rig, A)) && ok(await write1(rig, A)), `${name}: the holder reads and writes`);
+    const outcomes = [await read1(rig, B), await write1(rig, B), await read1(rig, C), await write1(rig, C)];
+    for (const outcome of outcomes) assert.ok(ok(outcome) || conflict(outcome), name);
+    assert.deepEqual(outcomes.map(ok), expected[name], name);
+    // Commands that do not touch the medium are never refused.
+    for (const nexus of [B, C]) {
+      assertGood(await rig.runOn(nexus, TUR));
+      assertGood(await rig.runOn(nexus, [0x25, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    }
+    assert.ok(conflict(await prOut(rig, B, SA.RESERVE, KEY.B!, 0n, TYPES.WE === type ? TYPES.EA : TYPES.WE)));
+    assert.ok(conflict(await prOut(rig, C, SA.RESERVE, KEY.C!, 0n, type)), 'unregistered');
+  }
+});
+
+test('reservations: the holder unregistering ends its reservation, except an all-registrants one', async () => {
+  for (const type of [TYPES.EA, TYPES.WERO]) {
+    const rig = new Rig();
+    await register(rig, 'A');
+    await register(rig, 'B');
+    assertGood(await prOut(rig, A, SA.RESERVE, KEY.A!, 0n, type));
+    assertGood(await prOut(rig, A, SA.REGISTER, KEY.A!, 0n));
+    assert.equal(await reservation(rig, A), null);
+    // Registrants-only types tell the other registrants, once.
+    if (type === TYPES.WERO) assertSense(await rig.runOn(B, TUR), 6, 0x2a, 0x04);
+    assertGood(await rig.runOn(B, TUR));
+  }
+  const rig = new Rig();
+  await register(rig, 'A');
+  await register(rig, 'B');
+  assertGood(await prOut(rig, A, SA.RESERVE, KEY.A!, 0n, TYPES.EAAR));
+  assertGood(await prOut(rig, A, SA.REGISTER, KEY.A!, 0n));
+  assert.deepEqual(await reservation(rig), { key: 0n, type: TYPES.EAAR });
+  assert.ok(conflict(await read1(rig, A)), 'A is no registrant any more');
+  assertGood(await prOut(rig, B, SA.REGISTER, KEY.B!, 0n));
+  assert.equal(await reservation(rig), null, 'the last registrant took it along');
+});
+
+test('reservations: RELEASE needs the same type; CLEAR drops everything and tells the others', async () => {
+  const rig = new Rig();
+  await register(rig, 'A');
+  await register(rig, 'B');
+  const { generation } = await keys(rig);
+  assertGood(await prOut(rig, A, SA.RESERVE, KEY.A!, 0n, TYPES.EA));
+  assertGood(await prOut(rig, B, SA.RELEASE, KEY.B!, 0n, TYPES.EA)); // not the holder: a no-op
+  assert.deepEqual(await reservation(rig), { key: KEY.A!, type: TYPES.EA });
+  assertSense(await prOut(rig, A, SA.RELEASE, KEY.A!, 0n, TYPES.WE), 5, 0x26, 0x04);
+  assertGood(await prOut(rig, A, SA.RELEASE, KEY.A!, 0n, TYPES.EA));
+  assertGood(await prOut(rig, A, SA.RESERVE, KEY.A!, 0n, TYPES.EA));
+  assert.equal((await keys(rig)).generation, generation, 'RESERVE and RELEASE leave PRgeneration');
+  assert.ok(conflict(await prOut(rig, C, SA.CLEAR, KEY.C!, 0n)), 'CLEAR needs a registration');
+  assertGood(await prOut(rig, A, SA.CLEAR, KEY.A!, 0n));
+  assert.deepEqual(await keys(rig), { generation: generation + 1, keys: [] });
+  assert.equal(await reservation(rig), null);
+  assertSense(await rig.runOn(B, TUR), 6, 0x2a, 0x03);
+  assertGood(await rig.runOn(A, TUR));
+});
+
+test('reservations: PREEMPT removes registrations and takes over the reservation; the preempted hear of it', async () => {
+  const rig = new Rig();
+  await register(rig, 'A');
+  await register(rig, 'B');
+  // No reservation: B's registration goes.
+  assertGood(await prOut(rig, A, SA.PREEMPT, KEY.A!, KEY.B!, TYPES.EA));
+  assert.deepEqual((await keys(rig)).keys, [KEY.A!]);
+  assertSense(await rig.runOn(B, TUR), 6, 0x2a, 0x05);
+  assert.ok(conflict(await prOut(rig, A, SA.PREEMPT, KEY.A!, 0x999n, TYPES.EA)), 'no such key');
+  assertSense(await prOut(rig, A, SA.PREEMPT, KEY.A!, 0n, TYPES.EA), 5, 0x26, 0x00);
+  // B holds Exclusive Access; C preempts it and holds Write Exclusive.
+  await register(rig, 'B');
+  await register(rig, 'C');
+  assertGood(await prOut(rig, B, SA.RESERVE, KEY.B!, 0n, TYPES.EA));
+  assertGood(await prOut(rig, C, SA.PREEMPT, KEY.C!, KEY.B!, TYPES.WE));
+  assert.deepEqual(await reservation(rig), { key: KEY.C!, type: TYPES.WE });
+  assert.deepEqual((await keys(rig)).keys, [KEY.A!, KEY.C!]);
+  assert.ok(conflict(await write1(rig, B)), 'B lost its registration: it may not write');
+  // A conflicting command leaves the unit attention in place; the next allowed one reports it.
+  assertSense(await read1(rig, B), 6, 0x2a, 0x05);
+  assert.ok(ok(await read1(rig, B)));
+});
+
+test('reservations: parameter list checks (length, APTPL, SPEC_I_PT, ALL_TG_PT), scope and type', async () => {
+  const rig = new Rig();
+  assertSense(await prOut(rig, A, SA.REGISTER_IGNORE, 0n, 1n, 0, 0, 16), 5, 0x1a, 0x00);
+  for (const flags of [0x01, 0x04, 0x08])
+    assertSense(await prOut(rig, A, SA.REGISTER_IGNORE, 0n, 1n, 0, flags), 5, 0x26, 0x00);
+  await register(rig, 'A');
+  assertSense(await prOut(rig, A, SA.RESERVE, KEY.A!, 0n, 2), 5, 0x24, 0x00);
+  assertSense(await prOut(rig, A, SA.RESERVE, KEY.A!, 0n, 0x10 | TYPES.WE), 5, 0x24, 0x00);
+  assertSense(await prOut(rig, A, 7, KEY.A!, 0n, TYPES.WE), 5, 0x24, 0x00);
+  const caps = assertGood(await prIn(rig, A, 2));
+  assert.deepEqual([...caps], [0, 8, 0x10, 0x80, 0xea, 0x01, 0, 0]);
+  assertSense(await prIn(rig, A, 4), 5, 0x24, 0x00);
+});
+
+test('reservations: READ FULL STATUS names each registration by its iSCSI TransportID', async () => {
+  const rig = new Rig();
+  await register(rig, 'A');
+  await register(rig, 'C');
+  assertGood(await prOut(rig, C, SA.RESERVE, KEY.C!, 0n, TYPES.WERO));
+  const data = assertGood(await prIn(rig, A, 3));
+  assert.equal(data.readUInt32BE(4), data.length - 8);
+  const found: Array<{ key: bigint; holder: boolean; type: number; port: string }> = [];
+  for (let at = 8; at < data.length; ) {
+    const idBytes = data.readUInt32BE(at + 20);
+    const id = data.subarray(at + 24, at + 24 + idBytes);
+    assert.equal(id[0], 0x45, 'iSCSI, format 01b');
+    const name = id
+      .subarray(4, 4 + id.readUInt16BE(2))
+      .toString('utf8')
+      .replace(/\0+$/, '');
+    found.push({
+      key: data.readBigUInt64BE(at),
+      holder: (data[at + 12]! & 1) === 1,
+      type: data[at + 13]!,
+      port: name,
+    });
+    at += 24 + idBytes;
+  }
+  assert.deepEqual(found, [
+    { key: KEY.A!, holder: false, type: 0, port: A.initiatorPort },
+    { key: KEY.C!, holder: true, type: TYPES.WERO, port: C.initiatorPort },
+  ]);
+});
+
+test('reservations: RESERVE(6) shuts out other nexuses until released, the session ends or a reset', async () => {
+  const reserve6 = [0x16, 0, 0, 0, 0, 0];
+  const release6 = [0x17, 0, 0, 0, 0, 0];
+  const rig = new Rig();
+  assertGood(await rig.runOn(A, reserve6));
+  assertGood(await rig.runOn(A, reserve6)); // again, by the holder
+  assert.ok(ok(await read1(rig, A)) && ok(await write1(rig, A)));
+  for (const cdb of [reserve6, TUR, cdb10(0x28, 1, 1), [0x1a, 0, 0x3f, 0, 255, 0]])
+    assert.ok(conflict(await rig.runOn(B, cdb)), `B: ${cdb[0]}`);
+  assert.ok(conflict(await prIn(rig, B, 0)), 'persistent reservation commands too');
+  assertGood(await rig.runOn(B, [0x12, 0, 0, 0, 36, 0])); // INQUIRY is answered
+  assertGood(await rig.runOn(B, release6)); // a release by another nexus changes nothing
+  assert.ok(conflict(await read1(rig, B)));
+  assertGood(await rig.runOn(A, release6));
+  assertGood(await rig.runOn(B, reserve6));
+  // What ends it without a RELEASE: the holder's session ending, a LOGICAL UNIT RESET, a target reset.
+  rig.server.sessionEnded?.(B.sessionId);
+  assertGood(await rig.runOn(C, reserve6));
+  rig.server.reset(1, A, rig.unit);
+  assertSense(await rig.runOn(A, TUR), 6, 0x29, 0x03); // the reset's unit attention
+  assertGood(await rig.runOn(A, reserve6));
+  rig.server.reset(null, C);
+  for (const nexus of [A, C]) assertSense(await rig.runOn(nexus, TUR), 6, 0x29, 0x03);
+  assertGood(await rig.runOn(C, reserve6));
+  assertGood(await rig.runOn(C, release6));
+  // With a registration in place, RESERVE(6) conflicts; persistent reservations survive resets.
+  await register(rig, 'A');
+  assertGood(await prOut(rig, A, SA.RESERVE, KEY.A!, 0n, TYPES.EA));
+  assert.ok(conflict(await rig.runOn(C, reserve6)));
+  rig.server.reset(null, A);
+  assertSense(await rig.runOn(A, TUR), 6, 0x29, 0x03);
+  assert.deepEqual(await reservation(rig), { key: KEY.A!, type: TYPES.EA });
+});
