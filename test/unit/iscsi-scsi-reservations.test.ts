@@ -203,12 +203,59 @@ test('reservations: PREEMPT removes registrations and takes over the reservation
   await register(rig, 'C');
   assertGood(await prOut(rig, B, SA.RESERVE, KEY.B!, 0n, TYPES.EA));
   assertGood(await prOut(rig, C, SA.PREEMPT, KEY.C!, KEY.B!, TYPES.WE));
+  // A is still registered: the type it lives under changed, and it is told so.
+  assertSense(await rig.runOn(A, TUR), 6, 0x2a, 0x04);
   assert.deepEqual(await reservation(rig), { key: KEY.C!, type: TYPES.WE });
   assert.deepEqual((await keys(rig)).keys, [KEY.A!, KEY.C!]);
   assert.ok(conflict(await write1(rig, B)), 'B lost its registration: it may not write');
   // A conflicting command leaves the unit attention in place; the next allowed one reports it.
   assertSense(await read1(rig, B), 6, 0x2a, 0x05);
   assert.ok(ok(await read1(rig, B)));
+});
+
+test("reservations: PREEMPT AND ABORT answers only once the preempted host's running writes have ended", async () => {
+  const rig = new Rig();
+  await register(rig, 'A');
+  await register(rig, 'C');
+  assertGood(await prOut(rig, A, SA.RESERVE, KEY.A!, 0n, TYPES.WE));
+  rig.device.holdNext(1);
+  const fencedWrite = write1(rig, A); // let through, then held by the device
+  await new Promise((resolve) => setImmediate(resolve));
+  let preempted = false;
+  const preempt = prOut(rig, C, 5, KEY.C!, KEY.A!, TYPES.WE).then((result) => {
+    preempted = true;
+    return result;
+  });
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(preempted, false, 'no GOOD while the fenced host still writes');
+  assert.ok(conflict(await write1(rig, A)), 'a new write of the fenced host is refused at once');
+  rig.device.releaseHeld();
+  assertGood(await fencedWrite);
+  assertGood(await preempt);
+  assert.deepEqual(await reservation(rig, C), { key: KEY.C!, type: TYPES.WE });
+});
+
+test('reservations: RESERVE(6) and RELEASE(6) under a persistent reservation change nothing', async () => {
+  const reserve6 = [0x16, 0, 0, 0, 0, 0];
+  const release6 = [0x17, 0, 0, 0, 0, 0];
+  const rig = new Rig();
+  await register(rig, 'A');
+  await register(rig, 'B');
+  assertGood(await prOut(rig, A, SA.RESERVE, KEY.A!, 0n, TYPES.WERO, 0x01)); // APTPL ignored here
+  for (const cdb of [reserve6, release6]) {
+    assertGood(await rig.runOn(A, cdb)); // the holder
+    assertGood(await rig.runOn(B, cdb)); // a registrant a registrants-only type lets in
+    assert.ok(conflict(await rig.runOn(C, cdb)));
+  }
+  assert.deepEqual(await reservation(rig), { key: KEY.A!, type: TYPES.WERO });
+  assertGood(await prOut(rig, A, SA.CLEAR, KEY.A!, 0n));
+  assertSense(await rig.runOn(B, TUR), 6, 0x2a, 0x03);
+  // A RESERVE(6) reservation shuts persistent reservation commands out, its holder's too.
+  assertGood(await rig.runOn(C, reserve6));
+  assert.ok(conflict(await prOut(rig, C, SA.REGISTER_IGNORE, 0n, KEY.C!)));
+  assert.ok(conflict(await prIn(rig, C, 0)));
+  assertGood(await rig.runOn(C, release6));
+  assertGood(await prIn(rig, C, 0));
 });
 
 test('reservations: parameter list checks (length, APTPL, SPEC_I_PT, ALL_TG_PT), scope and type', async () => {

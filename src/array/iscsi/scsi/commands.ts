@@ -354,6 +354,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     opcode: Opcode.MAINTENANCE_IN,
     serviceAction: ServiceAction.REPORT_SUPPORTED_OPERATION_CODES,
     name: 'REPORT SUPPORTED OPERATION CODES',
+    access: 'read', // SPC-4: conflicts with exclusive-access reservations, as reads do
     usage: [0xa3, 0x0c, 0x87, 0xff, 0xff, 0xff, ...L4, 0, C],
     run: (context) => reportSupportedOperationCodes(context.cdb, COMMANDS),
   },

@@ -127,7 +127,14 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
     const run = command.run;
     if (run === undefined) throw new Error(`command ${command.name} has no handler`);
     const context: CommandContext = { task, cdb, unit, locks: this.locks, reservations: this.reservations };
-    return await run(context);
+    if (command.access === undefined) return await run(context);
+    // Counted while it runs: a PREEMPT of this initiator port waits for it (see Reservations).
+    this.reservations.taskStarted(unit.naa, task.nexus.initiatorPort);
+    try {
+      return await run(context);
+    } finally {
+      this.reservations.taskEnded(unit.naa, task.nexus.initiatorPort);
+    }
   }
 
   /** INQUIRY, REPORT LUNS and REQUEST SENSE: answered on any LUN and exempt from unit attention. */

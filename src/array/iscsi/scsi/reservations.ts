@@ -112,8 +112,15 @@ export type ReservationNotice = (initiatorPort: string, naa: string, name: UnitA
 
 const CONFLICT: ScsiResult = { status: ScsiStatus.RESERVATION_CONFLICT };
 
+/** Commands that use the medium, per LU and initiator port, still running (see mediumTasks). */
+interface RunningTasks {
+  count: number;
+  idle: Array<() => void>;
+}
+
 export class Reservations {
   private readonly units = new Map<string, UnitReservations>();
+  private readonly running = new Map<string, RunningTasks>();
 
   constructor(private readonly notify: ReservationNotice) {}
 
@@ -155,21 +162,70 @@ export class Reservations {
     return isExclusiveAccess(reservation.type) || access === 'write';
   }
 
+  /**
+   * Counts a read or write of `initiatorPort` on the LU that passed the conflict check, until it
+   * ends. A PERSISTENT RESERVE OUT that removes registrations answers only once the removed
+   * ports' counted commands have ended, so a fenced host's write that was already let through
+   * (and waits on a lock or a full cache) can never land after the fencing host got GOOD.
+   */
+  taskStarted(naa: string, initiatorPort: string): void {
+    const key = `${naa} ${initiatorPort}`;
+    const tasks = this.running.get(key);
+    if (tasks === undefined) this.running.set(key, { count: 1, idle: [] });
+    else tasks.count++;
+  }
+
+  taskEnded(naa: string, initiatorPort: string): void {
+    const key = `${naa} ${initiatorPort}`;
+    const tasks = this.running.get(key);
+    if (tasks === undefined) return;
+    if (--tasks.count > 0) return;
+    this.running.delete(key);
+    for (const wake of tasks.idle) wake();
+  }
+
+  private async tasksEnded(naa: string, ports: string[]): Promise<void> {
+    for (const port of ports) {
+      const tasks = this.running.get(`${naa} ${port}`);
+      if (tasks !== undefined) await new Promise<void>((resolve) => tasks.idle.push(resolve));
+    }
+  }
+
   // ---- RESERVE(6) / RELEASE(6) ----
 
+  /**
+   * RESERVE(6). While registrations exist (compatible reservation handling, SPC-4 section 5.13.3)
+   * it changes nothing: GOOD for a nexus the persistent reservation already lets in, RESERVATION
+   * CONFLICT for any other.
+   */
   reserve6(naa: string, nexus: ScsiNexus): ScsiResult {
     const unit = this.unit(naa);
-    if (unit.registrations.size > 0 || unit.reservation !== null) return CONFLICT;
+    if (unit.registrations.size > 0 || unit.reservation !== null)
+      return this.coveredByPersistent(unit, nexus) ? { status: ScsiStatus.GOOD } : CONFLICT;
     if (unit.legacyHolder !== null && unit.legacyHolder !== nexus.sessionId) return CONFLICT;
     unit.legacyHolder = nexus.sessionId;
     return { status: ScsiStatus.GOOD };
   }
 
-  /** Releases the nexus's RESERVE(6) reservation; a release by anyone else changes nothing. */
+  /**
+   * RELEASE(6): releases the nexus's RESERVE(6) reservation; a release by another nexus changes
+   * nothing. While registrations exist it is treated as RESERVE(6) is.
+   */
   release6(naa: string, nexus: ScsiNexus): ScsiResult {
     const unit = this.units.get(naa);
-    if (unit?.legacyHolder === nexus.sessionId) unit.legacyHolder = null;
+    if (unit === undefined) return { status: ScsiStatus.GOOD };
+    if (unit.registrations.size > 0 || unit.reservation !== null)
+      return this.coveredByPersistent(unit, nexus) ? { status: ScsiStatus.GOOD } : CONFLICT;
+    if (unit.legacyHolder === nexus.sessionId) unit.legacyHolder = null;
     return { status: ScsiStatus.GOOD };
+  }
+
+  /** The nexus holds the persistent reservation, or is a registrant one lets in. */
+  private coveredByPersistent(unit: UnitReservations, nexus: ScsiNexus): boolean {
+    const reservation = unit.reservation;
+    if (reservation === null) return false;
+    if (unit.holds(nexus.initiatorPort)) return true;
+    return isRegistrantsType(reservation.type) && unit.registrations.has(nexus.initiatorPort);
   }
 
   /** The session ended (logout, connection loss, reinstatement): its RESERVE(6) reservations end. */
@@ -191,7 +247,8 @@ export class Reservations {
     const serviceAction = (cdb[1] ?? 0) & 0x1f;
     const allocation = cdb.readUInt16BE(7);
     const unit = this.units.get(naa) ?? new UnitReservations();
-    if (unit.legacyHolder !== null && unit.legacyHolder !== nexus.sessionId) return CONFLICT;
+    // While a RESERVE(6) reservation exists, persistent reservation commands conflict, whoever sends them.
+    if (unit.legacyHolder !== null) return CONFLICT;
     let data: Buffer;
     switch (serviceAction) {
       case PrIn.READ_KEYS:
@@ -214,7 +271,12 @@ export class Reservations {
 
   // ---- PERSISTENT RESERVE OUT ----
 
-  persistentReserveOut(naa: string, nexus: ScsiNexus, cdb: Buffer, parameters: Buffer): ScsiResult {
+  async persistentReserveOut(
+    naa: string,
+    nexus: ScsiNexus,
+    cdb: Buffer,
+    parameters: Buffer,
+  ): Promise<ScsiResult> {
     const serviceAction = (cdb[1] ?? 0) & 0x1f;
     const scope = (cdb[2] ?? 0) >> 4;
     const type = (cdb[2] ?? 0) & 0x0f;
@@ -233,29 +295,31 @@ export class Reservations {
     const key = parameters.readBigUInt64BE(0);
     const serviceActionKey = parameters.readBigUInt64BE(8);
     const flags = parameters[20] ?? 0;
+    const registering =
+      serviceAction === PrOut.REGISTER || serviceAction === PrOut.REGISTER_AND_IGNORE_EXISTING_KEY;
     if (flags & 0x08) throw invalidParameterField('SPEC_I_PT is not supported', 20);
-    if (flags & 0x04) throw invalidParameterField('ALL_TG_PT is not supported', 20);
-    if (flags & 0x01) throw invalidParameterField('APTPL is not supported (PTPL_C=0)', 20);
+    // ALL_TG_PT and APTPL mean something to the registering service actions only; others ignore them.
+    if (registering && flags & 0x04) throw invalidParameterField('ALL_TG_PT is not supported', 20);
+    if (registering && flags & 0x01) throw invalidParameterField('APTPL is not supported (PTPL_C=0)', 20);
     const unit = this.unit(naa);
-    if (unit.legacyHolder !== null && unit.legacyHolder !== nexus.sessionId) return CONFLICT;
+    if (unit.legacyHolder !== null) return CONFLICT;
     const port = nexus.initiatorPort;
-    if (serviceAction === PrOut.REGISTER || serviceAction === PrOut.REGISTER_AND_IGNORE_EXISTING_KEY)
+    if (registering)
       return this.register(unit, naa, port, key, serviceActionKey, serviceAction === PrOut.REGISTER);
     // Every other service action needs the nexus registered with the key it sends.
     if (unit.registrations.get(port) !== key) return CONFLICT;
     const needsType = serviceAction !== PrOut.CLEAR;
     if (needsType && scope !== 0) throw invalidCdbField(`scope ${scope} is not LU_SCOPE`, 2, 7);
     if (needsType && !VALID_TYPES.has(type)) throw invalidCdbField(`reservation type ${type}`, 2, 3);
-    switch (serviceAction) {
-      case PrOut.RESERVE:
-        return this.reserve(unit, port, type);
-      case PrOut.RELEASE:
-        return this.release(unit, naa, port, type);
-      case PrOut.CLEAR:
-        return this.clear(unit, naa, port);
-      default:
-        return this.preempt(unit, naa, port, serviceActionKey, type);
-    }
+    if (serviceAction === PrOut.RESERVE) return this.reserve(unit, port, type);
+    if (serviceAction === PrOut.RELEASE) return this.release(unit, naa, port, type);
+    const removed =
+      serviceAction === PrOut.CLEAR
+        ? this.clear(unit, naa, port)
+        : this.preempt(unit, naa, port, serviceActionKey, type);
+    if (removed === null) return CONFLICT;
+    await this.tasksEnded(naa, removed);
+    return { status: ScsiStatus.GOOD };
   }
 
   private register(
@@ -320,22 +384,28 @@ export class Reservations {
     return { status: ScsiStatus.GOOD };
   }
 
-  private clear(unit: UnitReservations, naa: string, port: string): ScsiResult {
+  /** CLEAR; returns the other initiator ports whose registrations it removed. */
+  private clear(unit: UnitReservations, naa: string, port: string): string[] {
     this.tellRegistrants(unit, naa, 'reservations-preempted', port);
+    const removed = [...unit.registrations.keys()].filter((other) => other !== port);
     unit.registrations.clear();
     unit.reservation = null;
     unit.generation = (unit.generation + 1) >>> 0;
-    return { status: ScsiStatus.GOOD };
+    return removed;
   }
 
-  /** PREEMPT and PREEMPT AND ABORT (tasks here finish quickly; none is aborted in flight). */
+  /**
+   * PREEMPT and PREEMPT AND ABORT; returns the initiator ports whose registrations it removed, or
+   * null for RESERVATION CONFLICT. Neither aborts the preempted ports' running commands; the caller
+   * waits for them instead (see taskStarted).
+   */
   private preempt(
     unit: UnitReservations,
     naa: string,
     port: string,
     victimKey: bigint,
     type: number,
-  ): ScsiResult {
+  ): string[] | null {
     const reservation = unit.reservation;
     const takesOver =
       reservation !== null &&
@@ -349,12 +419,16 @@ export class Reservations {
       if (other === port) continue;
       if (victimKey === 0n || otherKey === victimKey) removed.push(other);
     }
-    if (removed.length === 0 && !takesOver) return CONFLICT;
+    if (removed.length === 0 && !takesOver) return null;
     for (const other of removed) unit.registrations.delete(other);
-    if (takesOver) unit.reservation = { holder: port, type };
     for (const other of removed) this.notify(other, naa, 'registrations-preempted');
+    if (takesOver) {
+      unit.reservation = { holder: port, type };
+      // A new type changes what the remaining registrants may do: they are told.
+      if (reservation.type !== type) this.tellRegistrants(unit, naa, 'reservations-released', port);
+    }
     unit.generation = (unit.generation + 1) >>> 0;
-    return { status: ScsiStatus.GOOD };
+    return removed;
   }
 
   private tellRegistrants(
