@@ -121,7 +121,7 @@ const RESERVATION_COMMANDS: CommandSpec[] = [
       usage: [0x5e, serviceAction, 0, 0, 0, 0, 0, 0xff, 0xff, C],
       run: (context) => {
         assertControlByte(context.cdb, 10);
-        return context.reservations.persistentReserveIn(context.unit.naa, context.task.nexus, context.cdb);
+        return context.reservations.persistentReserveIn(context.unit.naa, context.cdb);
       },
     }),
   ),

@@ -243,7 +243,7 @@ export class Reservations {
 
   // ---- PERSISTENT RESERVE IN ----
 
-  persistentReserveIn(naa: string, nexus: ScsiNexus, cdb: Buffer): ScsiResult {
+  persistentReserveIn(naa: string, cdb: Buffer): ScsiResult {
     const serviceAction = (cdb[1] ?? 0) & 0x1f;
     const allocation = cdb.readUInt16BE(7);
     const unit = this.units.get(naa) ?? new UnitReservations();
