@@ -13,6 +13,7 @@ import { createScsiDeviceServer } from './iscsi/scsi/device-server.js';
 import { type IscsiServer, startIscsiServer } from './iscsi/server.js';
 import { type NbdServer, startNbdServer } from './nbd/server.js';
 import { ArrayIscsiAccess } from './objects/iscsi-access.js';
+import { ArrayReservationStore } from './objects/reservation-store.js';
 import { type RestServer, startRestServer } from './rest/server.js';
 
 export interface ArrayDaemonOptions {
@@ -140,7 +141,9 @@ export async function startArrayDaemon(options: ArrayDaemonOptions): Promise<Run
         host: options.iscsi.host,
         port: options.iscsi.port,
         catalog: iscsiAccess,
-        scsi: createScsiDeviceServer(),
+        scsi: createScsiDeviceServer({
+          reservationStore: new ArrayReservationStore(array.engine, array.state),
+        }),
         logger,
       })
     : null;

@@ -36,11 +36,16 @@ export const NEXUS_2: ScsiNexus = {
 };
 
 export class Rig {
-  readonly server: ScsiDeviceServer = createScsiDeviceServer();
+  readonly server: ScsiDeviceServer;
   readonly device: MemoryDevice;
   readonly unit: LogicalUnit;
 
-  constructor(sizeBytes = 1 * MiB, options: MemoryDeviceOptions = {}) {
+  constructor(
+    sizeBytes = 1 * MiB,
+    options: MemoryDeviceOptions = {},
+    server: ScsiDeviceServer = createScsiDeviceServer(),
+  ) {
+    this.server = server;
     this.device = new MemoryDevice('vol1', sizeBytes, options);
     this.unit = { lun: 1, device: this.device, naa: NAA, serial: SERIAL };
   }

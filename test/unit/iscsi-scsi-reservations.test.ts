@@ -5,6 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createScsiDeviceServer } from '../../src/array/iscsi/scsi/device-server.js';
+import type { ReservationStore, SavedReservations } from '../../src/array/iscsi/scsi/reservations.js';
 import { type ScsiNexus, type ScsiResult, ScsiStatus } from '../../src/array/iscsi/scsi/types.js';
 import {
   assertGood,
@@ -12,6 +14,7 @@ import {
   BS,
   be,
   cdb10,
+  MiB,
   NEXUS,
   NEXUS_2,
   Rig,
@@ -334,4 +337,36 @@ test('reservations: RESERVE(6) shuts out other nexuses until released, the sessi
   rig.server.reset(null, A);
   assertSense(await rig.runOn(A, TUR), 6, 0x29, 0x03);
   assert.deepEqual(await reservation(rig), { key: KEY.A!, type: TYPES.EA });
+});
+
+test('reservations: with APTPL they are saved before GOOD and come back in a new device server', async () => {
+  const saved = new Map<string, SavedReservations>();
+  const store: ReservationStore = {
+    load: () => [...saved.values()],
+    save: async (naa, state) => {
+      if (state) saved.set(naa, structuredClone(state));
+      else saved.delete(naa);
+    },
+  };
+  // Each Rig is the array's device server after a start: the same LU, the same store.
+  const started = () => new Rig(MiB, {}, createScsiDeviceServer({ reservationStore: store }));
+  const first = started();
+  assert.equal(assertGood(await prIn(first, A, 2))[2]! & 0x01, 0x01, 'PTPL_C');
+  assertGood(await prOut(first, A, SA.REGISTER_IGNORE, 0n, KEY.A!, 0, 0x01));
+  await register(first, 'B'); // APTPL 0 now: the last REGISTER decides, and nothing is kept
+  assert.equal(saved.size, 0);
+  assertGood(await prOut(first, B, SA.REGISTER, KEY.B!, KEY.B!, 0, 0x01));
+  assertGood(await prOut(first, A, SA.RESERVE, KEY.A!, 0n, TYPES.WE));
+  assert.equal(assertGood(await prIn(first, A, 2))[3]! & 0x01, 0x01, 'PTPL_A');
+  const generation = (await keys(first)).generation;
+
+  const second = started(); // the array restarted
+  assert.deepEqual(await keys(second), { generation, keys: [KEY.A!, KEY.B!] });
+  assert.deepEqual(await reservation(second), { key: KEY.A!, type: TYPES.WE });
+  assert.ok(ok(await write1(second, A)));
+  assert.ok(conflict(await write1(second, C)));
+  // A REGISTER without APTPL turns it off: the saved state goes.
+  assertGood(await prOut(second, B, SA.REGISTER, KEY.B!, KEY.B!));
+  assert.equal(saved.size, 0);
+  assert.deepEqual(await keys(started()), { generation: 0, keys: [] });
 });

@@ -13,6 +13,11 @@ import type { HostRecord, VolumeRecord } from './model.js';
 /** Pure's NAA company id: a volume's NAA designator is this followed by its 24-hex-digit serial. */
 export const PURE_NAA_PREFIX = '624a9370';
 
+/** The NAA designator (VPD page 0x83) of the volume with this serial: Pure's prefix and the serial. */
+export function volumeNaa(serial: string): string {
+  return `${PURE_NAA_PREFIX}${serial.toLowerCase()}`;
+}
+
 export function targetNameOf(arrayId: string): string {
   return `iqn.2010-06.com.purestorage:flasharray.${arrayId.replace(/-/g, '').slice(0, 16).toLowerCase()}`;
 }
@@ -70,6 +75,6 @@ export class ArrayIscsiAccess implements IscsiTargetCatalog {
     if (!volume) return null;
     const device = this.exports.open(volume.name);
     if ('refused' in device) return null;
-    return { lun, device, naa: `${PURE_NAA_PREFIX}${volume.serial.toLowerCase()}`, serial: volume.serial };
+    return { lun, device, naa: volumeNaa(volume.serial), serial: volume.serial };
   }
 }

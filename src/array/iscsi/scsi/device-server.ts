@@ -9,7 +9,7 @@ import { COMMANDS, type CommandSpec, SERVICE_ACTION_OPCODES, UNIMPLEMENTED_DATA_
 import { inquiry } from './inquiry.js';
 import { RangeLocks } from './range-lock.js';
 import { reportLuns, requestSense } from './report.js';
-import { Reservations } from './reservations.js';
+import { type ReservationStore, Reservations } from './reservations.js';
 import { CheckCondition, fixedSense, invalidCdbField, type SenseName } from './sense.js';
 import {
   type LogicalUnit,
@@ -26,6 +26,8 @@ export interface ScsiDeviceServerOptions {
   onUnexpectedError?: (error: unknown, cdb: Buffer) => void;
   /** Told about every CHECK CONDITION with its reason (for debug logs). */
   onCheckCondition?: (condition: CheckCondition, cdb: Buffer) => void;
+  /** Where persistent reservations with APTPL set are kept across restarts (PTPL_C=1 with one). */
+  reservationStore?: ReservationStore;
 }
 
 function commandKey(opcode: number, serviceAction: number | undefined): number {
@@ -36,11 +38,13 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
   private readonly commands = new Map<number, CommandSpec>();
   private readonly locks = new RangeLocks();
   private readonly attentions = new UnitAttentions();
-  private readonly reservations = new Reservations((port, naa, name) =>
-    this.attentions.establishForPort(port, naa, name),
-  );
+  private readonly reservations: Reservations;
 
   constructor(private readonly options: ScsiDeviceServerOptions = {}) {
+    this.reservations = new Reservations(
+      (port, naa, name) => this.attentions.establishForPort(port, naa, name),
+      options.reservationStore ?? null,
+    );
     for (const command of COMMANDS)
       this.commands.set(commandKey(command.opcode, command.serviceAction), command);
   }

@@ -3,9 +3,11 @@
 // fence each other off a shared volume.
 //
 // Persistent reservations belong to initiator ports (IQN and ISID): a registration outlives its
-// session and is dropped only by PERSISTENT RESERVE OUT. Activate Persist Through Power Loss is
-// not supported (PTPL_C=0), so the state lives in memory and an array restart clears it, as a
-// power loss would. A RESERVE(6) reservation belongs to one session (I_T nexus) and ends with it,
+// session and is dropped only by PERSISTENT RESERVE OUT. Persist Through Power Loss is supported
+// when the device server is given a ReservationStore (the array's metadata): an LU whose last
+// REGISTER set APTPL has its registrations and reservation saved durably before the command is
+// answered, and restored when the array starts again. Without APTPL, an array restart clears them,
+// as a power loss would. A RESERVE(6) reservation belongs to one session (I_T nexus) and ends with it,
 // and with a LOGICAL UNIT RESET or a target reset. Following SPC-4's compatible reservation
 // handling (CRH=1), RESERVE(6) conflicts while any registration exists, and a RESERVE(6)
 // reservation makes every command of other nexuses conflict except RELEASE(6) and the ones
@@ -87,9 +89,29 @@ interface PersistentReservation {
   type: number;
 }
 
+/** An LU's persistent reservation state as a ReservationStore keeps it (keys in hex). */
+export interface SavedReservations {
+  naa: string;
+  generation: number;
+  registrations: Array<[initiatorPort: string, key: string]>;
+  reservation: { holder: string; type: number } | null;
+}
+
+/** Where LUs with APTPL set keep their state across restarts. */
+export interface ReservationStore {
+  /** What was saved, read once when the device server starts. */
+  load(): SavedReservations[];
+  /** Durably records an LU's state; null forgets it. */
+  save(naa: string, state: SavedReservations | null): Promise<void>;
+}
+
 class UnitReservations {
   /** PRgeneration: counts the PERSISTENT RESERVE OUT commands that changed registrations. */
   generation = 0;
+  /** Activate Persist Through Power Loss, as the last successful REGISTER set it. */
+  aptpl = false;
+  /** A ReservationStore holds state for this LU (it must be forgotten there when APTPL goes). */
+  saved = false;
   /** Reservation key per registered initiator port, in registration order. */
   readonly registrations = new Map<string, bigint>();
   reservation: PersistentReservation | null = null;
@@ -122,7 +144,21 @@ export class Reservations {
   private readonly units = new Map<string, UnitReservations>();
   private readonly running = new Map<string, RunningTasks>();
 
-  constructor(private readonly notify: ReservationNotice) {}
+  constructor(
+    private readonly notify: ReservationNotice,
+    private readonly store: ReservationStore | null = null,
+  ) {
+    for (const saved of store?.load() ?? []) {
+      const unit = new UnitReservations();
+      unit.generation = saved.generation;
+      unit.aptpl = true;
+      unit.saved = true;
+      for (const [port, key] of saved.registrations) unit.registrations.set(port, BigInt(`0x${key}`));
+      if (saved.reservation && unit.registrations.has(saved.reservation.holder))
+        unit.reservation = { ...saved.reservation };
+      this.units.set(saved.naa, unit);
+    }
+  }
 
   private unit(naa: string): UnitReservations {
     let unit = this.units.get(naa);
@@ -258,7 +294,7 @@ export class Reservations {
         data = readReservation(unit);
         break;
       case PrIn.REPORT_CAPABILITIES:
-        data = reportCapabilities();
+        data = reportCapabilities(this.store !== null, unit.aptpl);
         break;
       case PrIn.READ_FULL_STATUS:
         data = readFullStatus(unit);
@@ -300,26 +336,58 @@ export class Reservations {
     if (flags & 0x08) throw invalidParameterField('SPEC_I_PT is not supported', 20);
     // ALL_TG_PT and APTPL mean something to the registering service actions only; others ignore them.
     if (registering && flags & 0x04) throw invalidParameterField('ALL_TG_PT is not supported', 20);
-    if (registering && flags & 0x01) throw invalidParameterField('APTPL is not supported (PTPL_C=0)', 20);
+    if (registering && flags & 0x01 && this.store === null)
+      throw invalidParameterField('APTPL is not supported (PTPL_C=0)', 20);
     const unit = this.unit(naa);
     if (unit.legacyHolder !== null) return CONFLICT;
     const port = nexus.initiatorPort;
-    if (registering)
-      return this.register(unit, naa, port, key, serviceActionKey, serviceAction === PrOut.REGISTER);
+    if (registering) {
+      const result = this.register(unit, naa, port, key, serviceActionKey, serviceAction === PrOut.REGISTER);
+      if (result.status !== ScsiStatus.GOOD) return result;
+      unit.aptpl = (flags & 0x01) === 0x01;
+      await this.persist(naa, unit);
+      return result;
+    }
     // Every other service action needs the nexus registered with the key it sends.
     if (unit.registrations.get(port) !== key) return CONFLICT;
     const needsType = serviceAction !== PrOut.CLEAR;
     if (needsType && scope !== 0) throw invalidCdbField(`scope ${scope} is not LU_SCOPE`, 2, 7);
     if (needsType && !VALID_TYPES.has(type)) throw invalidCdbField(`reservation type ${type}`, 2, 3);
-    if (serviceAction === PrOut.RESERVE) return this.reserve(unit, port, type);
-    if (serviceAction === PrOut.RELEASE) return this.release(unit, naa, port, type);
+    if (serviceAction === PrOut.RESERVE || serviceAction === PrOut.RELEASE) {
+      const result =
+        serviceAction === PrOut.RESERVE
+          ? this.reserve(unit, port, type)
+          : this.release(unit, naa, port, type);
+      if (result.status === ScsiStatus.GOOD) await this.persist(naa, unit);
+      return result;
+    }
     const removed =
       serviceAction === PrOut.CLEAR
         ? this.clear(unit, naa, port)
         : this.preempt(unit, naa, port, serviceActionKey, type);
     if (removed === null) return CONFLICT;
+    await this.persist(naa, unit);
     await this.tasksEnded(naa, removed);
     return { status: ScsiStatus.GOOD };
+  }
+
+  /** Saves the LU's state if APTPL is set, or forgets what was saved once it is not. */
+  private async persist(naa: string, unit: UnitReservations): Promise<void> {
+    if (this.store === null) return;
+    const keep = unit.aptpl && unit.registrations.size > 0;
+    if (!keep && !unit.saved) return;
+    await this.store.save(
+      naa,
+      keep
+        ? {
+            naa,
+            generation: unit.generation,
+            registrations: [...unit.registrations].map(([port, key]) => [port, key.toString(16)]),
+            reservation: unit.reservation ? { ...unit.reservation } : null,
+          }
+        : null,
+    );
+    unit.saved = keep;
   }
 
   private register(
@@ -468,14 +536,15 @@ function readReservation(unit: UnitReservations): Buffer {
 }
 
 /**
- * REPORT CAPABILITIES: CRH (RESERVE(6) conflicts with registrations), no SPEC_I_PT, ALL_TG_PT or
- * PTPL; the type mask valid, with all six types; ALLOW COMMANDS 0.
+ * REPORT CAPABILITIES: CRH (RESERVE(6) conflicts with registrations), no SPEC_I_PT or ALL_TG_PT,
+ * PTPL_C with a store (and PTPL_A when APTPL is set); the type mask valid, with all six types;
+ * ALLOW COMMANDS 0.
  */
-function reportCapabilities(): Buffer {
+function reportCapabilities(ptplCapable: boolean, aptpl: boolean): Buffer {
   const out = Buffer.alloc(8);
   out.writeUInt16BE(8, 0);
-  out[2] = 0x10; // CRH
-  out[3] = 0x80; // TMV
+  out[2] = 0x10 | (ptplCapable ? 0x01 : 0); // CRH, PTPL_C
+  out[3] = 0x80 | (aptpl ? 0x01 : 0); // TMV, PTPL_A
   out[4] = 0x80 | 0x40 | 0x20 | 0x08 | 0x02; // WR_EX_AR, EX_AC_RO, WR_EX_RO, EX_AC, WR_EX
   out[5] = 0x01; // EX_AC_AR
   return out;
