@@ -142,7 +142,8 @@ interface RunningTasks {
 
 export class Reservations {
   private readonly units = new Map<string, UnitReservations>();
-  private readonly running = new Map<string, RunningTasks>();
+  /** Per LU (NAA), per initiator port. */
+  private readonly running = new Map<string, Map<string, RunningTasks>>();
 
   constructor(
     private readonly notify: ReservationNotice,
@@ -205,24 +206,29 @@ export class Reservations {
    * (and waits on a lock or a full cache) can never land after the fencing host got GOOD.
    */
   taskStarted(naa: string, initiatorPort: string): void {
-    const key = `${naa} ${initiatorPort}`;
-    const tasks = this.running.get(key);
-    if (tasks === undefined) this.running.set(key, { count: 1, idle: [] });
+    let ports = this.running.get(naa);
+    if (ports === undefined) {
+      ports = new Map();
+      this.running.set(naa, ports);
+    }
+    const tasks = ports.get(initiatorPort);
+    if (tasks === undefined) ports.set(initiatorPort, { count: 1, idle: [] });
     else tasks.count++;
   }
 
   taskEnded(naa: string, initiatorPort: string): void {
-    const key = `${naa} ${initiatorPort}`;
-    const tasks = this.running.get(key);
-    if (tasks === undefined) return;
+    const ports = this.running.get(naa);
+    const tasks = ports?.get(initiatorPort);
+    if (ports === undefined || tasks === undefined) return;
     if (--tasks.count > 0) return;
-    this.running.delete(key);
+    ports.delete(initiatorPort);
+    if (ports.size === 0) this.running.delete(naa);
     for (const wake of tasks.idle) wake();
   }
 
-  private async tasksEnded(naa: string, ports: string[]): Promise<void> {
-    for (const port of ports) {
-      const tasks = this.running.get(`${naa} ${port}`);
+  private async tasksEnded(naa: string, initiatorPorts: string[]): Promise<void> {
+    for (const port of initiatorPorts) {
+      const tasks = this.running.get(naa)?.get(port);
       if (tasks !== undefined) await new Promise<void>((resolve) => tasks.idle.push(resolve));
     }
   }
