@@ -261,6 +261,19 @@ test('reservations: RESERVE(6) and RELEASE(6) under a persistent reservation cha
   assertGood(await prIn(rig, C, 0));
 });
 
+test('reservations: a registrant preempted while logged out hears of it in its next session', async () => {
+  const rig = new Rig();
+  await register(rig, 'A');
+  await register(rig, 'C');
+  rig.server.sessionStarted?.(C.sessionId);
+  rig.server.sessionEnded?.(C.sessionId); // C logs out; its registration stays
+  assertGood(await prOut(rig, A, SA.PREEMPT, KEY.A!, KEY.C!, TYPES.WE));
+  const again: ScsiNexus = { ...C, sessionId: `${C.initiatorPort},tsih 9` }; // same port, new session
+  assertSense(await rig.runOn(again, TUR), 6, 0x2a, 0x05);
+  assertGood(await rig.runOn(again, TUR));
+  assertGood(await rig.runOn(B, TUR)); // another port is not concerned
+});
+
 test('reservations: parameter list checks (length, APTPL, SPEC_I_PT, ALL_TG_PT), scope and type', async () => {
   const rig = new Rig();
   assertSense(await prOut(rig, A, SA.REGISTER_IGNORE, 0n, 1n, 0, 0, 16), 5, 0x1a, 0x00);

@@ -16,6 +16,9 @@
 //   COLD RESET ends every session, and with them their conditions.
 // - CAPACITY DATA HAS CHANGED (06/2A/09) when the LU's size differs from the one this nexus last
 //   saw; a nexus's first command to an LU only records the size.
+// - RESERVATIONS PREEMPTED, RESERVATIONS RELEASED and REGISTRATIONS PREEMPTED (06/2A/03-05) for
+//   the initiator ports a persistent reservation change concerns (see reservations.ts). A port
+//   with no session at the time gets them in its next session: registrations outlive sessions.
 // A new session gets no POWER ON condition: the first command of a fresh login just works.
 //
 // LUs are identified by their NAA designator rather than the LUN, so a reset reaches every host
@@ -37,6 +40,12 @@ export type UnitAttentionName = Extract<
   | 'reservations-released'
   | 'registrations-preempted'
 >;
+
+/** The initiator port (`<iqn>,i,0x<isid>`) of a session id (see ScsiNexus.sessionId). */
+function initiatorPortOf(sessionId: string): string {
+  const at = sessionId.lastIndexOf(',tsih ');
+  return at < 0 ? sessionId : sessionId.slice(0, at);
+}
 
 /** Key of an LU reset whose LU the transport could not resolve: matched by LUN number. */
 function lunKey(lun: number): string {
@@ -94,6 +103,11 @@ class NexusAttentions {
 
 export class UnitAttentions {
   private readonly nexuses = new Map<string, NexusAttentions>();
+  /**
+   * Conditions for initiator ports with no session at the time (a registrant preempted while
+   * logged out): the port's next session gets them.
+   */
+  private readonly waitingPorts = new Map<string, NexusAttentions>();
 
   private nexus(sessionId: string): NexusAttentions {
     let state = this.nexuses.get(sessionId);
@@ -103,7 +117,9 @@ export class UnitAttentions {
         const oldest = this.nexuses.keys().next().value;
         if (oldest !== undefined) this.nexuses.delete(oldest);
       }
-      state = new NexusAttentions();
+      const port = initiatorPortOf(sessionId);
+      state = this.waitingPorts.get(port) ?? new NexusAttentions();
+      this.waitingPorts.delete(port);
       this.nexuses.set(sessionId, state);
     }
     return state;
@@ -150,9 +166,23 @@ export class UnitAttentions {
    * ISID): persistent reservations belong to initiator ports, which outlive their sessions.
    */
   establishForPort(initiatorPort: string, naa: string, name: UnitAttentionName): void {
-    const prefix = `${initiatorPort},`;
-    for (const [sessionId, state] of this.nexuses)
-      if (sessionId.startsWith(prefix)) state.establish(naa, name);
+    let reached = false;
+    for (const [sessionId, state] of this.nexuses) {
+      if (initiatorPortOf(sessionId) !== initiatorPort) continue;
+      state.establish(naa, name);
+      reached = true;
+    }
+    if (reached) return;
+    let waiting = this.waitingPorts.get(initiatorPort);
+    if (waiting === undefined) {
+      if (this.waitingPorts.size >= UNIT_ATTENTION_NEXUSES_MAX) {
+        const oldest = this.waitingPorts.keys().next().value;
+        if (oldest !== undefined) this.waitingPorts.delete(oldest);
+      }
+      waiting = new NexusAttentions();
+      this.waitingPorts.set(initiatorPort, waiting);
+    }
+    waiting.establish(naa, name);
   }
 
   /** The next condition for the task's I_T_L nexus, which is then considered reported. */
