@@ -19,6 +19,11 @@ export class BufferPool {
     private readonly maxPooledBytes: number,
   ) {}
 
+  /** The memory take(bytes) holds: its size class (a power of two). */
+  sizeFor(bytes: number): number {
+    return sizeClassOf(Math.max(bytes, this.minBytes));
+  }
+
   /** Bytes over a SharedArrayBuffer, of no particular value (zeroes when new); give() them back when done. */
   take(bytes: number): Buffer {
     const size = sizeClassOf(Math.max(bytes, this.minBytes));

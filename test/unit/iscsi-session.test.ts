@@ -94,6 +94,23 @@ test('session: a data-out buffer is reused only after its write settled, and onl
     );
 });
 
+test('session: the data-out budget counts the pooled buffers as allocated (rounded up to a power of two)', async () => {
+  const { c } = setup([
+    ['ImmediateData', 'No'],
+    ['InitialR2T', 'Yes'],
+  ]);
+  // 2 049 blocks: 1 MiB and 512 bytes of data-out, held in a 2 MiB buffer. 64 of them fill the
+  // session's 128 MiB; the 65th is refused (without the rounding, 128 would fit).
+  const blocks = 2049;
+  for (let i = 0; i < 64; i++) c.scsi(write10(0, blocks), { write: true, expectedLength: blocks * BLOCK });
+  const r2ts = c.take();
+  assert.equal(r2ts.length, 64);
+  assert.ok(r2ts.every((pdu) => pdu.opcode === Opcode.R2T));
+  c.scsi(write10(0, blocks), { write: true, expectedLength: blocks * BLOCK });
+  const refused = only(await c.settle(), Opcode.SCSI_RESPONSE);
+  assert.equal(refused.fields.status, 0x28, 'TASK SET FULL');
+});
+
 test('session: R2T sequence honours MaxBurstLength, MaxOutstandingR2T=1 and DataSN per burst', async () => {
   const { c, device } = setup([
     ['ImmediateData', 'No'],

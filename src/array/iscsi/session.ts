@@ -73,6 +73,11 @@ export class IscsiSession {
   private dataOutBytes = 0;
   private nextTtt = 1;
   private ended = false;
+  /** Memory a task's data-out buffer holds (a pooled one is rounded up to its size class). */
+  private heldBytes(accept: number): number {
+    return accept >= BLOCK_BYTES ? this.ctx.writeBuffers.sizeFor(accept) : accept;
+  }
+
   /** Data-out of a block or more comes from the target's pool; smaller data is not worth it. */
   private readonly takeDataOutBuffer = (bytes: number): Buffer =>
     bytes >= BLOCK_BYTES ? this.ctx.writeBuffers.take(bytes) : Buffer.allocUnsafe(bytes);
@@ -237,7 +242,7 @@ export class IscsiSession {
     );
     const state = { task, conn };
     this.tasks.set(fields.itt, state);
-    this.dataOutBytes += task.acceptBytes;
+    this.dataOutBytes += this.heldBytes(task.acceptBytes);
     if (early) {
       this.finish(state, early);
       return;
@@ -258,7 +263,7 @@ export class IscsiSession {
       return { status: ScsiStatus.CHECK_CONDITION, sense: SENSE_INVALID_FIELD };
     if (
       this.tasks.size >= ISCSI_SESSION_TASKS_MAX ||
-      this.dataOutBytes + accept > ISCSI_SESSION_DATA_OUT_MAX_BYTES
+      this.dataOutBytes + this.heldBytes(accept) > ISCSI_SESSION_DATA_OUT_MAX_BYTES
     )
       return { status: ScsiStatus.TASK_SET_FULL };
     return null;
@@ -416,7 +421,7 @@ export class IscsiSession {
 
   private forget(state: TaskState): void {
     if (this.tasks.get(state.task.itt) === state) this.tasks.delete(state.task.itt);
-    this.dataOutBytes -= state.task.acceptBytes;
+    this.dataOutBytes -= this.heldBytes(state.task.acceptBytes);
   }
 
   private abort(state: TaskState): void {
