@@ -20,6 +20,11 @@ const TGT_IQN = 'iqn.2026-11.bench.tandem:tgt';
 /** Requests per run: enough for a few seconds each at this machine's rates. */
 const COUNT_SMALL = Number(process.env.BENCH_COUNT_SMALL ?? 100_000);
 const COUNT_LARGE = Number(process.env.BENCH_COUNT_LARGE ?? 2_000);
+/**
+ * Rounds per workload. Each round measures every target in turn, so drift over the run spreads
+ * over all of them; the median round is reported, and every round is in the JSON.
+ */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 
 interface Workload {
   name: string;
@@ -76,6 +81,15 @@ interface Result {
   iops: number;
   mibPerSec: number;
   seconds: number;
+  /** With BENCH_ROUNDS > 1: IOPS of every round, in order (the figures above are the median's). */
+  rounds?: number[];
+}
+
+/** The median round (by IOPS), carrying every round's IOPS. */
+function median(rounds: Result[]): Result {
+  const sorted = [...rounds].sort((a, b) => a.iops - b.iops);
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return rounds.length === 1 ? middle : { ...middle, rounds: rounds.map((r) => r.iops) };
 }
 
 /** `qemu-img bench` on an image given as --image-opts (iSCSI, to pass the initiator name) or a URL. */
@@ -209,18 +223,21 @@ async function main(): Promise<void> {
     }
     const results: Record<string, Record<string, Result>> = {};
     for (const w of WORKLOADS) {
-      results[w.name] = {};
-      for (const [peer, image] of Object.entries(peers)) {
-        // A short warm-up first: the first peer measured would otherwise pay for JIT compilation
-        // of code the next one reuses (both Tandem paths share the engine).
-        const warmUp = { ...w, count: Math.max(1, Math.round(w.count * WARM_UP_FRACTION)) };
-        await bench(image, warmUp);
-        if (peer.startsWith('tandem')) await settle(array.child.pid!);
-        // No dirty page cache of an earlier step (the image, tgt's unsynced writes) may be written
-        // back while this peer is measured.
-        await exec('sync');
-        results[w.name]![peer] = await bench(image, w);
+      const rounds: Record<string, Result[]> = {};
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const [peer, image] of Object.entries(peers)) {
+          // A short warm-up first: the first peer measured would otherwise pay for JIT compilation
+          // of code the next one reuses (both Tandem paths share the engine).
+          const warmUp = { ...w, count: Math.max(1, Math.round(w.count * WARM_UP_FRACTION)) };
+          await bench(image, warmUp);
+          if (peer.startsWith('tandem')) await settle(array.child.pid!);
+          // No dirty page cache of an earlier step (the image, tgt's unsynced writes) may be
+          // written back while this peer is measured.
+          await exec('sync');
+          (rounds[peer] ??= []).push(await bench(image, w));
+        }
       }
+      results[w.name] = Object.fromEntries(Object.entries(rounds).map(([peer, r]) => [peer, median(r)]));
     }
     console.log(JSON.stringify({ results }, null, 2));
     printTable(results);
