@@ -234,7 +234,8 @@ async function main(): Promise<void> {
           // No dirty page cache of an earlier step (the image, tgt's unsynced writes) may be
           // written back while this peer is measured.
           await exec('sync');
-          (rounds[peer] ??= []).push(await bench(image, w));
+          const measured = await bench(image, w);
+          rounds[peer] = [...(rounds[peer] ?? []), measured];
         }
       }
       results[w.name] = Object.fromEntries(Object.entries(rounds).map(([peer, r]) => [peer, median(r)]));
