@@ -13,20 +13,27 @@ export class BufferPool {
   private pooledBytes = 0;
 
   constructor(
-    /** Smallest buffer this pool serves; take() is for sizes from here up. */
+    /**
+     * Smallest buffer this pool serves: take() of fewer bytes gives an ordinary buffer, not worth
+     * pooling (give() ignores it).
+     */
     private readonly minBytes: number,
     /** Bytes kept for reuse at most; buffers given back beyond that are left to the collector. */
     private readonly maxPooledBytes: number,
   ) {}
 
-  /** The memory take(bytes) holds: its size class (a power of two). */
+  /** The memory take(bytes) holds: its size class (a power of two), or just `bytes` below minBytes. */
   sizeFor(bytes: number): number {
-    return sizeClassOf(Math.max(bytes, this.minBytes));
+    return bytes < this.minBytes ? bytes : sizeClassOf(bytes);
   }
 
-  /** Bytes over a SharedArrayBuffer, of no particular value (zeroes when new); give() them back when done. */
+  /**
+   * Bytes of no particular value (zeroes when new) over a SharedArrayBuffer, from minBytes up;
+   * give() them back when done.
+   */
   take(bytes: number): Buffer {
-    const size = sizeClassOf(Math.max(bytes, this.minBytes));
+    if (bytes < this.minBytes) return Buffer.allocUnsafe(bytes);
+    const size = sizeClassOf(bytes);
     const spare = this.free.get(size)?.pop();
     if (spare) {
       this.pooled.delete(spare);

@@ -154,35 +154,35 @@ async function readReservation(session: RawSession): Promise<{ key: bigint; type
   return { key: result.data.readBigUInt64BE(8), type: result.data[21]! & 0x0f };
 }
 
-test('iscsi reservations: with APTPL a registration and reservation survive kill -9; without, a restart clears them', async () => {
-  let session = await RawSession.open('400001370001');
+/** A session of the cluster node (always the same initiator port), closed after `use`. */
+async function withSession(use: (session: RawSession) => Promise<void>): Promise<void> {
+  const session = await RawSession.open('400001370001');
   try {
+    await use(session);
+  } finally {
+    session.close();
+  }
+}
+
+test('iscsi reservations: with APTPL a registration and reservation survive kill -9; without, a restart clears them', async () => {
+  await withSession(async (session) => {
     const caps = await session.prIn(2);
     assert.equal(caps.status, 0);
     assert.equal(caps.data[2]! & 0x01, 0x01, 'PTPL_C: the daemon keeps APTPL reservations');
     assert.equal((await session.prOut(6, 0, 0n, KEY, true)).status, 0, 'REGISTER AND IGNORE, APTPL');
     assert.equal((await session.prOut(1, 1, KEY, 0n, false)).status, 0, 'RESERVE, Write Exclusive');
     assert.equal((await session.prIn(2)).data[3]! & 0x01, 0x01, 'PTPL_A');
-  } finally {
-    session.close();
-  }
+  });
   await array.kill();
   array = await array.restart();
-  session = await RawSession.open('400001370001');
-  try {
+  await withSession(async (session) => {
     assert.deepEqual(await readReservation(session), { key: KEY, type: 1 });
-    // The same initiator port is still the holder: it may write; registering again without APTPL
-    // turns persistence off.
+    // Registering again without APTPL turns persistence off.
     assert.equal((await session.prOut(0, 0, KEY, KEY, false)).status, 0);
-  } finally {
-    session.close();
-  }
+  });
   await array.stop();
   array = await array.restart();
-  session = await RawSession.open('400001370001');
-  try {
+  await withSession(async (session) => {
     assert.equal(await readReservation(session), null);
-  } finally {
-    session.close();
-  }
+  });
 });

@@ -23,6 +23,13 @@ async function engineIn(dir: string) {
   return BlockEngine.open(dir, { dataSegmentBytes: 256 * 1024 });
 }
 
+/** A fresh volume's layer, persisted. */
+async function newVolume(engine: BlockEngine): Promise<{ headLayerId: number }> {
+  const vol = { headLayerId: engine.newLayer(null) };
+  await engine.commitMeta(engine.layerPuts());
+  return vol;
+}
+
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tandem-datalog-'));
   dirs.push(dir);
@@ -41,8 +48,7 @@ async function waitUntil(check: () => Promise<boolean>): Promise<void> {
 async function engineWithCorruptByte(blocks: number, offset: number) {
   const dir = await tempDir();
   const engine = await engineIn(dir);
-  const vol = { headLayerId: engine.newLayer(null) };
-  await engine.commitMeta(engine.layerPuts());
+  const vol = await newVolume(engine);
   await engine.write(vol, 0, randomBytes(blocks * BLOCK_BYTES));
   await engine.destageNow();
   const [segment] = (await readdir(join(dir, 'store', 'data'))).sort();
@@ -55,8 +61,7 @@ async function engineWithCorruptByte(blocks: number, offset: number) {
 test('data log: overwritten data is compacted away, live data is moved and still reads back', async () => {
   const dir = await tempDir();
   const engine = await engineIn(dir);
-  const vol = { headLayerId: engine.newLayer(null) };
-  await engine.commitMeta(engine.layerPuts());
+  const vol = await newVolume(engine);
   const blocks = 256; // 1 MiB of incompressible data: four 256 KiB segments
   await engine.write(vol, 0, randomBytes(blocks * BLOCK_BYTES));
   await engine.destageNow();
@@ -93,8 +98,7 @@ test('data log: a corrupted block is reported as an I/O error, never returned as
 test('data log: a segment starts with the fixed TDL1 header (magic, version 1, segment number)', async () => {
   const dir = await tempDir();
   const engine = await engineIn(dir);
-  const vol = { headLayerId: engine.newLayer(null) };
-  await engine.commitMeta(engine.layerPuts());
+  const vol = await newVolume(engine);
   await engine.write(vol, 0, randomBytes(BLOCK_BYTES));
   await engine.destageNow();
   await engine.close();
@@ -111,8 +115,7 @@ test('data log: a segment starts with the fixed TDL1 header (magic, version 1, s
 test('data log: readAsync returns what read returns, for raw runs, compressed blocks, zeroes and pending writes', async () => {
   const dir = await tempDir();
   const engine = await engineIn(dir);
-  const vol = { headLayerId: engine.newLayer(null) };
-  await engine.commitMeta(engine.layerPuts());
+  const vol = await newVolume(engine);
   const random = randomBytes(96 * BLOCK_BYTES); // raw: long runs, read on the thread pool
   const text = Buffer.alloc(32 * BLOCK_BYTES, 'tandem compresses this text '); // lz4: read at once
   await engine.write(vol, 0, random);
@@ -188,8 +191,7 @@ test('data log: the verified-read worker reads into shared memory and compares t
 test('data log: a verified-read worker that fails under a read: the read is served by the thread pool', async () => {
   const dir = await tempDir();
   const engine = await engineIn(dir);
-  const vol = { headLayerId: engine.newLayer(null) };
-  await engine.commitMeta(engine.layerPuts());
+  const vol = await newVolume(engine);
   const data = randomBytes(64 * BLOCK_BYTES);
   await engine.write(vol, 0, data);
   await engine.destageNow();
@@ -224,8 +226,7 @@ test('data log: a segment removed while a read on it is in flight still serves t
 test('data log: aligned reads through runs, repeated blocks, zero blocks and several segments read back exactly', async () => {
   const dir = await tempDir();
   const engine = await engineIn(dir);
-  const vol = { headLayerId: engine.newLayer(null) };
-  await engine.commitMeta(engine.layerPuts());
+  const vol = await newVolume(engine);
   const same = randomBytes(BLOCK_BYTES);
   const parts = [
     randomBytes(40 * BLOCK_BYTES), // one run

@@ -227,8 +227,7 @@ export class BlockEngine {
    * decided when it is called: a write acknowledged later does not show, one acknowledged before does.
    */
   async readAsync(headId: number, offsetBytes: number, lengthBytes: number): Promise<Buffer> {
-    const out =
-      lengthBytes >= BLOCK_BYTES ? this.replyBuffers.take(lengthBytes) : Buffer.allocUnsafe(lengthBytes);
+    const out = this.replyBuffers.take(lengthBytes);
     await this.store.readBlocksIntoAsync(this.placeRead(headId, offsetBytes, out));
     return out;
   }

@@ -5,7 +5,6 @@
 // session-logout.ts, which see the session only through SessionPort. Responses go on the
 // connection that carried the command (connection allegiance); StatSN is per connection.
 
-import { BLOCK_BYTES } from '../../constants.js';
 import { type CloseReason, DATA_OUT_INVALID_REASONS, RejectReason } from './errors.js';
 import {
   ISCSI_PORTAL_GROUP_TAG,
@@ -73,14 +72,8 @@ export class IscsiSession {
   private dataOutBytes = 0;
   private nextTtt = 1;
   private ended = false;
-  /** Memory a task's data-out buffer holds (a pooled one is rounded up to its size class). */
-  private heldBytes(accept: number): number {
-    return accept >= BLOCK_BYTES ? this.ctx.writeBuffers.sizeFor(accept) : accept;
-  }
-
-  /** Data-out of a block or more comes from the target's pool; smaller data is not worth it. */
-  private readonly takeDataOutBuffer = (bytes: number): Buffer =>
-    bytes >= BLOCK_BYTES ? this.ctx.writeBuffers.take(bytes) : Buffer.allocUnsafe(bytes);
+  /** Data-out is gathered in the target's pool of write buffers. */
+  private readonly takeDataOutBuffer = (bytes: number): Buffer => this.ctx.writeBuffers.take(bytes);
 
   constructor(
     private readonly ctx: TargetContext,
@@ -242,7 +235,7 @@ export class IscsiSession {
     );
     const state = { task, conn };
     this.tasks.set(fields.itt, state);
-    this.dataOutBytes += this.heldBytes(task.acceptBytes);
+    this.dataOutBytes += this.ctx.writeBuffers.sizeFor(task.acceptBytes);
     if (early) {
       this.finish(state, early);
       return;
@@ -263,7 +256,7 @@ export class IscsiSession {
       return { status: ScsiStatus.CHECK_CONDITION, sense: SENSE_INVALID_FIELD };
     if (
       this.tasks.size >= ISCSI_SESSION_TASKS_MAX ||
-      this.dataOutBytes + this.heldBytes(accept) > ISCSI_SESSION_DATA_OUT_MAX_BYTES
+      this.dataOutBytes + this.ctx.writeBuffers.sizeFor(accept) > ISCSI_SESSION_DATA_OUT_MAX_BYTES
     )
       return { status: ScsiStatus.TASK_SET_FULL };
     return null;
@@ -421,7 +414,7 @@ export class IscsiSession {
 
   private forget(state: TaskState): void {
     if (this.tasks.get(state.task.itt) === state) this.tasks.delete(state.task.itt);
-    this.dataOutBytes -= this.heldBytes(state.task.acceptBytes);
+    this.dataOutBytes -= this.ctx.writeBuffers.sizeFor(state.task.acceptBytes);
   }
 
   private abort(state: TaskState): void {

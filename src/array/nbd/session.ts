@@ -4,7 +4,7 @@
 // carries its request's cookie. Nothing here throws on bad input: the request is refused or the
 // connection closed, with a reason from errors.ts.
 
-import { BLOCK_BYTES, NBD_HANDSHAKE_TIMEOUT_MS, NBD_INFLIGHT_MAX } from '../../constants.js';
+import { NBD_HANDSHAKE_TIMEOUT_MS, NBD_INFLIGHT_MAX } from '../../constants.js';
 import type { BufferPool } from '../../platform/buffer-pool.js';
 import { type BlockDevice, type ExportCatalog, IoError } from '../engine/block-device.js';
 import { ByteQueue } from './byte-queue.js';
@@ -304,9 +304,9 @@ export class NbdSession {
     this.finish('internal-error');
   }
 
-  /** A buffer for a WRITE's payload: from the pool when there is one and the payload is a block or more. */
+  /** A buffer for a WRITE's payload: from the pool when there is one. */
   private readonly takeWriteBuffer = (bytes: number): Buffer =>
-    this.writeBuffers && bytes >= BLOCK_BYTES ? this.writeBuffers.take(bytes) : Buffer.allocUnsafe(bytes);
+    this.writeBuffers ? this.writeBuffers.take(bytes) : Buffer.allocUnsafe(bytes);
 
   private settle(request: Request, errno: number, data: Buffer | undefined): void {
     const written = request.payload;

@@ -118,6 +118,11 @@ class UnitReservations {
   /** The session (I_T nexus) holding a RESERVE(6) reservation, if any. */
   legacyHolder: string | null = null;
 
+  /** PRgeneration is a 32-bit counter that wraps. */
+  bumpGeneration(): void {
+    this.generation = (this.generation + 1) >>> 0;
+  }
+
   holds(port: string): boolean {
     const r = this.reservation;
     if (r === null) return false;
@@ -414,7 +419,7 @@ export class Reservations {
         throw new CheckCondition('insufficient-registration-resources', 'too many registrations on this LU');
       unit.registrations.set(port, newKey);
     }
-    unit.generation = (unit.generation + 1) >>> 0;
+    unit.bumpGeneration();
     return { status: ScsiStatus.GOOD };
   }
 
@@ -464,7 +469,7 @@ export class Reservations {
     const removed = [...unit.registrations.keys()].filter((other) => other !== port);
     unit.registrations.clear();
     unit.reservation = null;
-    unit.generation = (unit.generation + 1) >>> 0;
+    unit.bumpGeneration();
     return removed;
   }
 
@@ -501,7 +506,7 @@ export class Reservations {
       // A new type changes what the remaining registrants may do: they are told.
       if (reservation.type !== type) this.tellRegistrants(unit, naa, 'reservations-released', port);
     }
-    unit.generation = (unit.generation + 1) >>> 0;
+    unit.bumpGeneration();
     return removed;
   }
 
@@ -515,17 +520,18 @@ export class Reservations {
   }
 }
 
-function header(generation: number, additionalBytes: number, bodyBytes: number): Buffer {
+/** PRgeneration and ADDITIONAL LENGTH, followed by room for `bodyBytes` of parameter data. */
+function header(generation: number, bodyBytes: number): Buffer {
   const out = Buffer.alloc(8 + bodyBytes);
   out.writeUInt32BE(generation, 0);
-  out.writeUInt32BE(additionalBytes, 4);
+  out.writeUInt32BE(bodyBytes, 4);
   return out;
 }
 
 /** READ KEYS: PRgeneration, then every registered key (ADDITIONAL LENGTH counts them all). */
 function readKeys(unit: UnitReservations): Buffer {
   const keys = [...unit.registrations.values()];
-  const out = header(unit.generation, keys.length * 8, keys.length * 8);
+  const out = header(unit.generation, keys.length * 8);
   for (const [i, key] of keys.entries()) out.writeBigUInt64BE(key, 8 + i * 8);
   return out;
 }
@@ -533,8 +539,8 @@ function readKeys(unit: UnitReservations): Buffer {
 /** READ RESERVATION: the reservation's key (0 for all-registrants types), scope and type. */
 function readReservation(unit: UnitReservations): Buffer {
   const reservation = unit.reservation;
-  if (reservation === null) return header(unit.generation, 0, 0);
-  const out = header(unit.generation, 16, 16);
+  if (reservation === null) return header(unit.generation, 0);
+  const out = header(unit.generation, 16);
   const key = isAllRegistrants(reservation.type) ? 0n : (unit.registrations.get(reservation.holder) ?? 0n);
   out.writeBigUInt64BE(key, 8);
   out[21] = reservation.type; // scope 0 (LU_SCOPE) in the high nibble
@@ -574,7 +580,7 @@ function readFullStatus(unit: UnitReservations): Buffer {
     descriptors.push(descriptor);
   }
   const body = Buffer.concat(descriptors);
-  const out = header(unit.generation, body.length, body.length);
+  const out = header(unit.generation, body.length);
   body.copy(out, 8);
   return out;
 }
