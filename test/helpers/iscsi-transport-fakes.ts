@@ -44,7 +44,7 @@ export class MemoryIscsiCatalog implements IscsiTargetCatalog {
     return entry ? { host: entry.host, chap: { ...entry.chap } } : null;
   }
 
-  luns(initiatorName: string): number[] {
+  luns(initiatorName: string): readonly number[] {
     const entry = this.hosts.get(initiatorName.toLowerCase());
     return entry ? [...entry.luns.keys()].sort((a, b) => a - b) : [];
   }

@@ -29,7 +29,7 @@ export interface IscsiTargetCatalog {
   /** The host whose iqns contain `initiatorName`, or null for an unknown initiator (it sees no LUN). */
   initiator(initiatorName: string): IscsiInitiator | null;
   /** LUNs the initiator may address now, ascending; connections can change during a session. */
-  luns(initiatorName: string): number[];
+  luns(initiatorName: string): readonly number[];
   /**
    * The LU at `lun` for this initiator, or null when that LUN is not (or no longer) mapped. The
    * transport calls `unit.device.close()` when the task is done.

@@ -353,13 +353,17 @@ export class IscsiSession {
   /** What the SCSI device server knows of this I_T nexus. */
   private nexus(): ScsiNexus {
     const catalog = this.ctx.catalog;
+    const initiatorName = this.initiatorName;
     return {
       targetName: catalog.targetName,
       portalGroupTag: ISCSI_PORTAL_GROUP_TAG,
-      initiatorName: this.initiatorName,
+      initiatorName,
       sessionId: this.sessionId,
       initiatorPort: this.initiatorPort,
-      luns: catalog.luns(this.initiatorName),
+      // Only REPORT LUNS wants them: not worked out for every command.
+      get luns() {
+        return catalog.luns(initiatorName);
+      },
     };
   }
 

@@ -84,6 +84,16 @@ export class ArrayState {
   readonly pinnedLayers = new Set<number>();
   /** Volumes whose metadata change is being persisted: their writes wait (see exports). */
   readonly fences = new Map<string, Promise<void>>();
+  /**
+   * Bumped by every `persist` as it starts. Every change to records (hosts, groups, connections,
+   * volumes) is made in memory and persisted in the same turn of the event loop, so what was
+   * derived from the records at an unchanged revision still holds (see iscsi-access, exports).
+   */
+  private revisionValue = 0;
+
+  get revision(): number {
+    return this.revisionValue;
+  }
 
   private constructor(
     readonly engine: BlockEngine,
@@ -174,6 +184,7 @@ export class ArrayState {
     removed: AnyRecord[] = [],
     fencedVolumeIds: string[] = [],
   ): Promise<void> {
+    this.revisionValue++;
     const writes = this.engine.retainOnly(this.roots());
     for (const [key, value] of this.engine.layerPuts()) writes.set(key, value);
     for (const record of removed) writes.set(recordKey(record), undefined);

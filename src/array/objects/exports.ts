@@ -4,7 +4,7 @@
 
 import { type BlockDevice, type ExportCatalog, IoError } from '../engine/block-device.js';
 import type { ArrayState } from './array-state.js';
-import type { SnapshotRecord, VolumeRecord } from './model.js';
+import type { ConnectionRecord, SnapshotRecord, VolumeRecord } from './model.js';
 import type { PerfRegistry } from './perf.js';
 
 function elapsedUsec(startNs: bigint): number {
@@ -17,8 +17,33 @@ export class ArrayExports implements ExportCatalog {
     private readonly perf: PerfRegistry,
   ) {}
 
+  /**
+   * Asked on every I/O. The answer is kept per volume while the state's revision and connection
+   * list stay the same (see ArrayState.revision): walking every connection, and for group
+   * connections every host, for each request made I/O slower the more objects the array held.
+   */
+  private readonly served = new WeakMap<
+    VolumeRecord,
+    { revision: number; connections: readonly ConnectionRecord[]; count: number; served: boolean }
+  >();
+
   isServed(volume: VolumeRecord): boolean {
     if (volume.destroyed) return false;
+    const { revision, connections } = this.state;
+    const known = this.served.get(volume);
+    if (
+      known &&
+      known.revision === revision &&
+      known.connections === connections &&
+      known.count === connections.length
+    )
+      return known.served;
+    const served = this.findServed(volume);
+    this.served.set(volume, { revision, connections, count: connections.length, served });
+    return served;
+  }
+
+  private findServed(volume: VolumeRecord): boolean {
     for (const c of this.state.connections) {
       if (c.volumeId !== volume.id) continue;
       if (c.hostName) return true;
@@ -40,11 +65,7 @@ export class ArrayExports implements ExportCatalog {
 
   open(exportName: string): BlockDevice | { refused: string } {
     const volume = this.state.volumeByName(exportName);
-    if (volume) {
-      if (volume.destroyed) return { refused: `volume ${exportName} is destroyed` };
-      if (!this.isServed(volume)) return { refused: `volume ${exportName} is not connected to any host` };
-      return new VolumeDevice(this.state, this.perf, volume, this);
-    }
+    if (volume) return this.openVolume(volume);
     const snapshot = this.state.snapshotByName(exportName);
     if (snapshot) {
       const source = this.state.volumes.get(snapshot.sourceVolumeId);
@@ -54,6 +75,13 @@ export class ArrayExports implements ExportCatalog {
       return new SnapshotDevice(this.state, this.perf, snapshot);
     }
     return { refused: `no volume or snapshot named ${exportName}` };
+  }
+
+  /** The device of a volume already looked up (open without the search by name). */
+  openVolume(volume: VolumeRecord): BlockDevice | { refused: string } {
+    if (volume.destroyed) return { refused: `volume ${volume.name} is destroyed` };
+    if (!this.isServed(volume)) return { refused: `volume ${volume.name} is not connected to any host` };
+    return new VolumeDevice(this.state, this.perf, volume, this);
   }
 }
 

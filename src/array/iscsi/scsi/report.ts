@@ -29,7 +29,7 @@ export function reportLuns(cdb: Buffer, nexus: ScsiNexus): ScsiResult {
   assertControlByte(cdb, 12);
   const selectReport = cdb[2] ?? 0;
   const allocationLength = cdb.readUInt32BE(6);
-  let luns: number[];
+  let luns: readonly number[];
   switch (selectReport) {
     case SelectReport.ALL:
     case SelectReport.ALL_ACCESSIBLE:

@@ -51,7 +51,7 @@ export interface ScsiNexus {
    */
   initiatorPort: string;
   /** Every LUN this initiator may see, ascending (REPORT LUNS). */
-  luns: number[];
+  readonly luns: readonly number[];
 }
 
 export interface ScsiTask {
