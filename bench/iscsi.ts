@@ -35,6 +35,17 @@ interface Workload {
   count: number;
 }
 
+/**
+ * Other hosts, volumes and connections on the Tandem array (one of each per host), created before
+ * the bench volume's, so that an array with many objects is measured: every per-command lookup
+ * that walks them shows.
+ */
+const OTHER_OBJECTS = Math.max(0, Number(process.env.BENCH_OTHER_OBJECTS ?? 0));
+/** Only the workloads whose name contains this (e.g. `4k scattered read`). */
+const ONLY = process.env.BENCH_ONLY ?? '';
+/** Names per REST call when creating the other volumes. */
+const NAMES_PER_CALL = 200;
+
 /** Each measurement is preceded by a run of this fraction of its requests, not counted. */
 const WARM_UP_FRACTION = 0.1;
 
@@ -189,6 +200,24 @@ async function startTgt(dir: string, sync: boolean): Promise<{ portal: string; s
   };
 }
 
+/** `count` volumes of 1 GiB (thin, never written), each connected to a host of its own. */
+async function addOtherObjects(rest: Awaited<ReturnType<typeof restSession>>, count: number): Promise<void> {
+  const must = async (method: string, path: string, body?: unknown) => {
+    const response = await rest.call(method, path, body);
+    if (response.status >= 300) throw new Error(`${method} ${path}: ${JSON.stringify(response.body)}`);
+  };
+  for (let first = 0; first < count; first += NAMES_PER_CALL) {
+    const numbers = Array.from({ length: Math.min(NAMES_PER_CALL, count - first) }, (_, i) => first + i);
+    await must('POST', `/volumes?names=${numbers.map((n) => `other-v${n}`).join(',')}`, {
+      provisioned: SIZE_BYTES,
+    });
+    for (const n of numbers) {
+      await must('POST', `/hosts?names=other-h${n}`, { iqns: [`iqn.2026-11.bench.tandem:other-${n}`] });
+      await must('POST', `/connections?host_names=other-h${n}&volume_names=other-v${n}`);
+    }
+  }
+}
+
 const iscsiOpts = (portal: string, target: string, lun: number) =>
   `driver=iscsi,transport=tcp,portal=${portal},target=${target},lun=${lun},initiator-name=${INITIATOR}`;
 
@@ -198,6 +227,7 @@ async function main(): Promise<void> {
   const array = await startArrayProcess({ name: 'bench-iscsi', dataDir: join(dir.path, 'array') });
   try {
     const rest = await restSession(array);
+    await addOtherObjects(rest, OTHER_OBJECTS);
     await rest.call('POST', '/volumes?names=bench', { provisioned: SIZE_BYTES });
     await rest.call('POST', '/hosts?names=benchhost', { iqns: [INITIATOR] });
     const connection = await rest.call('POST', '/connections?host_names=benchhost&volume_names=bench');
@@ -222,7 +252,7 @@ async function main(): Promise<void> {
       await exec('qemu-img', ['convert', '-n', '-f', 'raw', image, '--target-image-opts', target.opts!]);
     }
     const results: Record<string, Record<string, Result>> = {};
-    for (const w of WORKLOADS) {
+    for (const w of WORKLOADS.filter((workload) => workload.name.includes(ONLY))) {
       const rounds: Record<string, Result[]> = {};
       for (let round = 0; round < ROUNDS; round++) {
         for (const [peer, image] of Object.entries(peers)) {
@@ -240,7 +270,7 @@ async function main(): Promise<void> {
       }
       results[w.name] = Object.fromEntries(Object.entries(rounds).map(([peer, r]) => [peer, median(r)]));
     }
-    console.log(JSON.stringify({ results }, null, 2));
+    console.log(JSON.stringify({ rounds: ROUNDS, otherObjects: OTHER_OBJECTS, results }, null, 2));
     printTable(results);
   } finally {
     for (const tgt of tgts) await tgt.stop();
