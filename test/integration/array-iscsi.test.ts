@@ -19,6 +19,7 @@ import {
   waitFor,
 } from '../helpers/array-process.js';
 import { qemuRoundTrip, runTool, succeeded } from '../helpers/iscsi-clients.js';
+import { RawSession } from '../helpers/iscsi-raw-session.js';
 
 const _TOOL_TIMEOUT_MS = 60_000;
 const VOLUME_BYTES = 64 * 1024 * 1024;
@@ -274,6 +275,32 @@ test('a stretched pod volume over iSCSI: written through one array, read back th
       ),
     );
     assert.equal(serials[0], serials[1]);
+    // One NAA on two arrays: a reservation kept by one array alone would fence a host there and
+    // not on the other. Until they are shared, both arrays refuse them as unsupported.
+    for (const [port, lun] of [
+      [{ ...here, port: array.iscsiPort }, luns[0]!],
+      [{ ...there, port: peer.iscsiPort }, luns[1]!],
+    ] as const) {
+      const session = await RawSession.open(
+        { port: port.port, iqn: port.iqn!, lun },
+        HOST_IQN.replace('host-1', 'pod-host'),
+        '400001370001',
+      );
+      try {
+        // The first command of a new nexus may meet a unit attention; one retry absorbs it.
+        let register = await session.prOut(0, 0, 0n, 0x1234n, false);
+        if (register.sense?.[2] === 0x06) register = await session.prOut(0, 0, 0n, 0x1234n, false);
+        assert.equal(register.status, 0x02, 'CHECK CONDITION');
+        assert.deepEqual(
+          [register.sense![2]! & 0x0f, register.sense![12], register.sense![13]],
+          [0x05, 0x20, 0x00],
+          'ILLEGAL REQUEST, INVALID COMMAND OPERATION CODE',
+        );
+        assert.equal((await session.prIn(0)).status, 0, 'PR IN still answers');
+      } finally {
+        session.close();
+      }
+    }
   } finally {
     await peer.stop();
   }

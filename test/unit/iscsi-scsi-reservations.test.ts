@@ -383,3 +383,23 @@ test('reservations: with APTPL they are saved before GOOD and come back in a new
   assert.equal(saved.size, 0);
   assert.deepEqual(await keys(started()), { generation: 0, keys: [] });
 });
+
+test('an LU that cannot keep reservations (a stretched pod volume) refuses RESERVE(6) and PR OUT as unsupported', async () => {
+  const rig = new Rig();
+  let reason: string | undefined = 'the volume is in a stretched pod';
+  rig.unit.reservationsUnavailable = () => reason;
+  const INVALID_OPCODE = [0x05, 0x20, 0x00] as const;
+  assertSense(await prOut(rig, A, SA.REGISTER, 0n, KEY.A!), ...INVALID_OPCODE);
+  assertSense(await prOut(rig, A, SA.REGISTER_IGNORE, 0n, KEY.A!), ...INVALID_OPCODE);
+  assertSense(await rig.runOn(A, [0x16, 0, 0, 0, 0, 0]), ...INVALID_OPCODE);
+  // Nothing was registered; PR IN and RELEASE(6) still answer.
+  assert.deepEqual(await keys(rig), { generation: 0, keys: [] });
+  assertGood(await rig.runOn(A, [0x17, 0, 0, 0, 0, 0]));
+  // Reads and writes are not affected.
+  assertGood(await rig.run(cdb10(0x2a, 0, 1), Buffer.alloc(BS, 1)));
+
+  // The pod unstretched: reservations work again.
+  reason = undefined;
+  assertGood(await prOut(rig, A, SA.REGISTER, 0n, KEY.A!));
+  assert.deepEqual((await keys(rig)).keys, [KEY.A]);
+});

@@ -84,9 +84,20 @@ export class ArrayIscsiAccess implements IscsiTargetCatalog {
     if (known) return known;
     const device = this.exports.openVolume(volume);
     if ('refused' in device) return null;
-    const unit = { lun, device, naa: volumeNaa(volume.serial), serial: volume.serial };
+    const unit: LogicalUnit = { lun, device, naa: volumeNaa(volume.serial), serial: volume.serial };
+    const podId = volume.podId;
+    if (podId) unit.reservationsUnavailable = () => this.stretchedPodReason(podId);
     reach.units.set(lun, unit);
     return unit;
+  }
+
+  /**
+   * Reservations are not shared between the arrays of a stretched pod (yet): refused there, so no
+   * host trusts a fence that holds on one array only.
+   */
+  private stretchedPodReason(podId: string): string | undefined {
+    if (!this.state.podIo?.stretched(podId)) return undefined;
+    return 'the volume is in a stretched pod, whose other arrays would not see its reservations';
   }
 
   private reachOf(initiatorName: string): Reach {

@@ -29,6 +29,7 @@ import {
   writeAndVerify,
 } from './read-write.js';
 import { PrIn, PrOut, type ReservationAccess } from './reservations.js';
+import { CheckCondition } from './sense.js';
 import { SCSI_BLOCK_BYTES, type ScsiResult, ScsiStatus } from './types.js';
 
 export interface CommandSpec extends CommandDescription {
@@ -93,6 +94,17 @@ const PR_OUT_SERVICE_ACTIONS: Array<[number, string]> = [
   [PrOut.REGISTER_AND_IGNORE_EXISTING_KEY, 'REGISTER AND IGNORE EXISTING KEY'],
 ];
 
+/**
+ * RESERVE(6) and PERSISTENT RESERVE OUT on an LU that cannot keep reservations: refused as the
+ * command of a device without reservations is, so a cluster's fencing set-up fails plainly
+ * instead of trusting a reservation that holds on one array only. RELEASE(6) and PERSISTENT
+ * RESERVE IN still answer (there is nothing to release, no key to report).
+ */
+function assertReservationsAvailable(context: CommandContext): void {
+  const reason = context.unit.reservationsUnavailable?.();
+  if (reason !== undefined) throw new CheckCondition('invalid-opcode', `reservations refused: ${reason}`);
+}
+
 /** RESERVE(6), RELEASE(6) and PERSISTENT RESERVE IN/OUT, one entry per service action. */
 const RESERVATION_COMMANDS: CommandSpec[] = [
   {
@@ -101,6 +113,7 @@ const RESERVATION_COMMANDS: CommandSpec[] = [
     usage: [0x16, 0, 0, 0, 0, C],
     run: (context) => {
       assertControlByte(context.cdb, 6);
+      assertReservationsAvailable(context);
       return context.reservations.reserve6(context.unit.naa, context.task.nexus);
     },
   },
@@ -134,6 +147,7 @@ const RESERVATION_COMMANDS: CommandSpec[] = [
       dataOutBytes: persistentReserveOutListBytes,
       run: (context) => {
         assertControlByte(context.cdb, 10);
+        assertReservationsAvailable(context);
         return context.reservations.persistentReserveOut(
           context.unit.naa,
           context.task.nexus,

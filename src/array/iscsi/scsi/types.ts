@@ -29,6 +29,12 @@ export interface LogicalUnit {
   naa: string;
   /** Unit serial number for VPD 0x80: the volume's serial (24 hex digits, upper case). */
   serial: string;
+  /**
+   * Why this LU cannot take reservations now, or undefined when it can. A volume of a stretched
+   * pod cannot: its other array serves it under the same NAA and would not see them, so a host
+   * fenced here could still write there.
+   */
+  reservationsUnavailable?: () => string | undefined;
 }
 
 /** What the device server knows about the target and the I_T nexus a task arrived on. */
