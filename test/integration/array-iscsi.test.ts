@@ -206,6 +206,89 @@ test('a malformed PDU closes only its own connection; the target keeps serving',
   assert.equal(array.child.exitCode, null, 'the daemon lives');
 });
 
+test('EXTENDED COPY through the daemon: from one volume of the host to another; never to a volume it cannot see', async () => {
+  const initiator = HOST_IQN.replace('host-1', 'xcopy-host');
+  assert.equal((await rest.call('POST', '/hosts?names=xcopy-host', { iqns: [initiator] })).status, 200);
+  assert.equal(
+    (await rest.call('POST', '/hosts?names=xcopy-stranger', { iqns: [`${initiator}-2`] })).status,
+    200,
+  );
+  const naaOf: Record<string, string> = {};
+  const lunOf: Record<string, number> = {};
+  for (const [name, host] of [
+    ['xa', 'xcopy-host'],
+    ['xb', 'xcopy-host'],
+    ['xc', 'xcopy-stranger'],
+  ] as const) {
+    const made = await rest.call('POST', `/volumes?names=${name}`, { provisioned: VOLUME_BYTES });
+    assert.equal(made.status, 200, JSON.stringify(made.body));
+    naaOf[name] = `624a9370${(made.body.items[0].serial as string).toLowerCase()}`;
+    const c = await rest.call('POST', `/connections?host_names=${host}&volume_names=${name}`);
+    assert.equal(c.status, 200, JSON.stringify(c.body));
+    lunOf[name] = c.body.items[0].lun;
+  }
+  const identification = (naa: string) => {
+    const descriptor = Buffer.alloc(32);
+    descriptor[0] = 0xe4;
+    descriptor[4] = 0x01;
+    descriptor[5] = 0x03;
+    descriptor[7] = 16;
+    Buffer.from(naa, 'hex').copy(descriptor, 8);
+    descriptor.writeUIntBE(512, 29, 3);
+    return descriptor;
+  };
+  const copyList = (destinationNaa: string) => {
+    const header = Buffer.alloc(16);
+    header[0] = 1;
+    header.writeUInt16BE(64, 2);
+    header.writeUInt32BE(28, 8);
+    const segment = Buffer.alloc(28);
+    segment[0] = 0x02;
+    segment.writeUInt16BE(0x18, 2);
+    segment.writeUInt16BE(0, 4);
+    segment.writeUInt16BE(1, 6);
+    segment.writeUInt16BE(8, 10);
+    segment.writeBigUInt64BE(0n, 12);
+    segment.writeBigUInt64BE(100n, 20);
+    return Buffer.concat([header, identification(naaOf.xa!), identification(destinationNaa), segment]);
+  };
+  const cdb16 = (opcode: number, lba: number, blocks: number) => {
+    const cdb = Buffer.alloc(16);
+    cdb[0] = opcode;
+    cdb.writeBigUInt64BE(BigInt(lba), 2);
+    cdb.writeUInt32BE(blocks, 10);
+    return [...cdb];
+  };
+  const data = randomBytes(4096);
+  const open = (lun: number) =>
+    RawSession.open({ port: array.iscsiPort, iqn: targetIqn, lun }, initiator, '400001370002');
+  // The first command of a new nexus may meet a unit attention; one retry absorbs it.
+  const once = async (session: RawSession, cdb: number[], dataOut?: Buffer, expectedIn = 0) => {
+    const first = await session.command(cdb, dataOut, expectedIn);
+    return first.sense?.[2] === 0x06 ? await session.command(cdb, dataOut, expectedIn) : first;
+  };
+  const onA = await open(lunOf.xa!);
+  try {
+    assert.equal((await once(onA, cdb16(0x8a, 0, 8), data)).status, 0, 'WRITE(16) to xa');
+    const listBytes = (list: Buffer) => [0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, list.length, 0, 0];
+    const copied = await once(onA, listBytes(copyList(naaOf.xb!)), copyList(naaOf.xb!));
+    assert.equal(copied.status, 0, `EXTENDED COPY xa -> xb: ${copied.sense?.toString('hex')}`);
+    const refused = await once(onA, listBytes(copyList(naaOf.xc!)), copyList(naaOf.xc!));
+    assert.equal(refused.status, 0x02, 'a volume of another host is no copy target');
+    assert.deepEqual([refused.sense![2]! & 0x0f, refused.sense![12], refused.sense![13]], [0x0a, 0x08, 0x04]);
+  } finally {
+    onA.close();
+  }
+  const onB = await open(lunOf.xb!);
+  try {
+    const read = await once(onB, cdb16(0x88, 100, 8), undefined, 4096);
+    assert.equal(read.status, 0);
+    assert.ok(read.data.equals(data), 'xb holds at LBA 100 what was written to xa at LBA 0');
+  } finally {
+    onB.close();
+  }
+});
+
 test('a stretched pod volume over iSCSI: written through one array, read back through the other', async () => {
   const peer = await startArrayProcess({ name: 'iscsi-peer', dataDir: join(work.path, 'peer') });
   try {

@@ -302,7 +302,7 @@ test('scsi compare and write: concurrent CAWs on one block serialise (exactly on
 
 test('scsi server: unknown opcodes -> INVALID COMMAND OPERATION CODE; unknown service actions -> field pointer 1', async () => {
   const rig = new Rig();
-  for (const opcode of [0x8b, 0x83, 0x48, 0x1e, 0x37, 0xc0]) {
+  for (const opcode of [0x8b, 0x8c, 0x48, 0x1e, 0x37, 0xc0]) {
     const cdb = Buffer.alloc(16);
     cdb[0] = opcode;
     assertSense(await rig.run(cdb), 5, 0x20, 0);
@@ -312,6 +312,8 @@ test('scsi server: unknown opcodes -> INVALID COMMAND OPERATION CODE; unknown se
     [0xa3, 0x0a, ...Array(10).fill(0)],
     [0x5e, 0x04, ...Array(8).fill(0)],
     [0x5f, 0x07, 0, 0, 0, 0, 0, 0, 24, 0],
+    [0x83, 0x01, ...Array(14).fill(0)],
+    [0x84, 0x04, ...Array(14).fill(0)],
   ]) {
     const sense = assertSense(await rig.run(cdb), 5, 0x24, 0);
     assert.equal((sense[15] ?? 0) & 0xc0, 0xc0);

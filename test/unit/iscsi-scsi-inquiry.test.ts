@@ -23,7 +23,7 @@ test('scsi inquiry: standard data is 96 bytes of a PURE FlashArray SPC-4 disk wi
   assert.equal(data[2], 0x06, 'SPC-4');
   assert.equal(data[3], 0x12, 'HISUP, response data format 2');
   assert.equal(data[4], 91);
-  assert.equal(data[5], 0x00, 'no TPGS, no 3PC, no PROTECT');
+  assert.equal(data[5], 0x08, '3PC (EXTENDED COPY); no TPGS, no PROTECT');
   assert.equal(data[7], 0x02, 'CMDQUE');
   assert.equal(data.subarray(8, 16).toString('ascii'), 'PURE    ');
   assert.equal(data.subarray(16, 32).toString('ascii'), 'FlashArray      ');
@@ -53,10 +53,10 @@ test('scsi inquiry: EVPD=0 with a page code, CMDDT, unknown VPD page and NACA ->
   assertSense(await rig.run([0x12, 0, 0, 0, 255, 0x04]), 5, 0x24, 0);
 });
 
-test('scsi inquiry: VPD 0x00 lists 00 80 83 B0 B1 B2 and every listed page reads back', async () => {
+test('scsi inquiry: VPD 0x00 lists 00 80 83 8F B0 B1 B2 and every listed page reads back', async () => {
   const rig = new Rig();
   const data = assertGood(await rig.run(inquiryCdb(1, 0x00, 255)));
-  assert.deepEqual([...data], [0x00, 0x00, 0x00, 6, 0x00, 0x80, 0x83, 0xb0, 0xb1, 0xb2]);
+  assert.deepEqual([...data], [0x00, 0x00, 0x00, 7, 0x00, 0x80, 0x83, 0x8f, 0xb0, 0xb1, 0xb2]);
   for (const page of data.subarray(4)) {
     const pageData = assertGood(await rig.run(inquiryCdb(1, page, 255)));
     assert.equal(pageData[1], page);

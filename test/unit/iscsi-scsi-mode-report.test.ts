@@ -192,12 +192,15 @@ test('scsi report supported operation codes: all commands, with and without time
     '5e/3',
     '5f/0',
     '5f/6',
+    '83/0',
+    '84/0',
+    '84/3',
   ]) {
     assert.ok(keys.includes(key), key);
   }
   for (const descriptor of plain) {
     assert.equal(descriptor.flags & 0x02, 0, 'no CTDP without RCTD');
-    const hasServiceAction = [0x9e, 0xa3, 0x5e, 0x5f].includes(descriptor.opcode);
+    const hasServiceAction = [0x9e, 0xa3, 0x5e, 0x5f, 0x83, 0x84].includes(descriptor.opcode);
     assert.equal(descriptor.flags & 0x01, hasServiceAction ? 1 : 0);
     if (!hasServiceAction) assert.equal(descriptor.serviceAction, 0);
   }
@@ -233,7 +236,7 @@ test('scsi report supported operation codes: one command with timeouts, DPO/FUA 
   assert.equal(read10.readUInt16BE(14), 0x0a);
   assert.equal(read10.length, 4 + 10 + 12);
   assert.ok((read10[5] ?? 0) & 0x18);
-  assert.deepEqual([...assertGood(await rig.run(rsoc(1, 0x83)))], [0, 0x01, 0, 0]);
+  assert.deepEqual([...assertGood(await rig.run(rsoc(1, 0x8b)))], [0, 0x01, 0, 0]);
   assert.deepEqual([...assertGood(await rig.run(rsoc(2, 0x9e, 0x1f)))], [0, 0x01, 0, 0]);
   assert.equal(assertGood(await rig.run(rsoc(3, 0x9e, 0x10)))[1], 0x03);
   assert.equal(assertGood(await rig.run(rsoc(3, 0x28)))[1], 0x03);

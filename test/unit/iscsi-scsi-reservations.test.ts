@@ -384,22 +384,33 @@ test('reservations: with APTPL they are saved before GOOD and come back in a new
   assert.deepEqual(await keys(started()), { generation: 0, keys: [] });
 });
 
-test('an LU that cannot keep reservations (a stretched pod volume) refuses RESERVE(6) and PR OUT as unsupported', async () => {
+test('an LU that cannot keep reservations (a stretched pod volume) refuses what would add one, before conflicts', async () => {
   const rig = new Rig();
-  let reason: string | undefined = 'the volume is in a stretched pod';
+  let reason: string | undefined;
   rig.unit.reservationsUnavailable = () => reason;
   const INVALID_OPCODE = [0x05, 0x20, 0x00] as const;
-  assertSense(await prOut(rig, A, SA.REGISTER, 0n, KEY.A!), ...INVALID_OPCODE);
-  assertSense(await prOut(rig, A, SA.REGISTER_IGNORE, 0n, KEY.A!), ...INVALID_OPCODE);
-  assertSense(await rig.runOn(A, [0x16, 0, 0, 0, 0, 0]), ...INVALID_OPCODE);
-  // Nothing was registered; PR IN and RELEASE(6) still answer.
-  assert.deepEqual(await keys(rig), { generation: 0, keys: [] });
+  // State from before the pod was stretched: A registered and holds Write Exclusive.
+  assertGood(await prOut(rig, A, SA.REGISTER, 0n, KEY.A!));
+  assertGood(await prOut(rig, A, SA.RESERVE, KEY.A!, 0n, TYPES.WE));
+  reason = 'the volume is in a stretched pod';
+
+  // Refused as unsupported, even for C, whom the reservation would otherwise answer with a conflict.
+  assertSense(await prOut(rig, C, SA.REGISTER, 0n, KEY.C!), ...INVALID_OPCODE);
+  assertSense(await prOut(rig, C, SA.REGISTER_IGNORE, 0n, KEY.C!), ...INVALID_OPCODE);
+  assertSense(await prOut(rig, A, SA.PREEMPT, KEY.A!, KEY.A!, TYPES.EA), ...INVALID_OPCODE);
+  assertSense(await rig.runOn(C, [0x16, 0, 0, 0, 0, 0]), ...INVALID_OPCODE);
+  assert.deepEqual((await keys(rig)).keys, [KEY.A], 'nothing was added');
+
+  // What only removes state still works, so a reservation from before can be undone.
+  assertGood(await prOut(rig, A, SA.RELEASE, KEY.A!, 0n, TYPES.WE));
+  assert.equal(await reservation(rig), null);
+  assertGood(await prOut(rig, A, SA.REGISTER, KEY.A!, 0n));
+  assert.deepEqual((await keys(rig)).keys, [], 'unregistered');
   assertGood(await rig.runOn(A, [0x17, 0, 0, 0, 0, 0]));
-  // Reads and writes are not affected.
-  assertGood(await rig.run(cdb10(0x2a, 0, 1), Buffer.alloc(BS, 1)));
 
   // The pod unstretched: reservations work again.
   reason = undefined;
-  assertGood(await prOut(rig, A, SA.REGISTER, 0n, KEY.A!));
-  assert.deepEqual((await keys(rig)).keys, [KEY.A]);
+  assertGood(await prOut(rig, C, SA.REGISTER, 0n, KEY.C!));
+  assert.deepEqual((await keys(rig)).keys, [KEY.C]);
+  assertGood(await prOut(rig, C, SA.CLEAR, KEY.C!, 0n));
 });

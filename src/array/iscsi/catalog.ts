@@ -32,7 +32,8 @@ export interface IscsiTargetCatalog {
   luns(initiatorName: string): readonly number[];
   /**
    * The LU at `lun` for this initiator, or null when that LUN is not (or no longer) mapped. The
-   * transport calls `unit.device.close()` when the task is done.
+   * transport calls `unit.device.close()` when the task is done; the array hands out one device
+   * per LU for many tasks and sessions, so there close must do nothing.
    */
   open(initiatorName: string, lun: number): LogicalUnit | null;
 }

@@ -364,6 +364,13 @@ export class IscsiSession {
       get luns() {
         return catalog.luns(initiatorName);
       },
+      unitWithNaa: (naa) => {
+        for (const lun of catalog.luns(initiatorName)) {
+          const unit = catalog.open(initiatorName, lun);
+          if (unit?.naa === naa) return unit;
+        }
+        return null;
+      },
     };
   }
 

@@ -85,9 +85,10 @@ export class ArrayState {
   /** Volumes whose metadata change is being persisted: their writes wait (see exports). */
   readonly fences = new Map<string, Promise<void>>();
   /**
-   * Bumped by every `persist` as it starts. Every change to records (hosts, groups, connections,
-   * volumes) is made in memory and persisted in the same turn of the event loop, so what was
-   * derived from the records at an unchanged revision still holds (see iscsi-access, exports).
+   * Bumped by every `persist` as it starts. Changes to hosts, groups, connections and volumes that
+   * decide what a host reaches are made in memory and persisted in the same turn of the event
+   * loop, so what was derived from them at an unchanged revision still holds (see iscsi-access,
+   * exports). Code that changes them must keep it so.
    */
   private revisionValue = 0;
 

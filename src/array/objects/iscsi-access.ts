@@ -24,9 +24,9 @@ export function targetNameOf(arrayId: string): string {
 
 /**
  * What one initiator reaches, as derived from the records at one revision. Still true while the
- * revision, the connection list (replaced on every removal, grown on every addition) and the host
- * record are the same: every change to hosts, groups, connections and volumes bumps the revision,
- * and the other checks hold even for a change that did not.
+ * revision is the same: every change to hosts, groups, connections and volumes is persisted, which
+ * bumps it. The connection list (replaced on every removal, grown on every addition) and the host
+ * record are compared too, which catches some changes that would not be persisted, not all.
  */
 interface Reach {
   revision: number;
@@ -96,7 +96,8 @@ export class ArrayIscsiAccess implements IscsiTargetCatalog {
    * host trusts a fence that holds on one array only.
    */
   private stretchedPodReason(podId: string): string | undefined {
-    if (!this.state.podIo?.stretched(podId)) return undefined;
+    // The pod record, not the replication service: that starts after the iSCSI server does.
+    if ((this.state.pods.get(podId)?.arrays.length ?? 0) < 2) return undefined;
     return 'the volume is in a stretched pod, whose other arrays would not see its reservations';
   }
 

@@ -1,6 +1,7 @@
 // What a command handler gets, and the one way handlers call the device (so every engine failure
 // becomes sense the same way).
 
+import type { CopyResults } from './extended-copy.js';
 import type { RangeLocks } from './range-lock.js';
 import type { Reservations } from './reservations.js';
 import { CheckCondition, senseForFailure } from './sense.js';
@@ -12,6 +13,7 @@ export interface CommandContext {
   unit: LogicalUnit;
   locks: RangeLocks;
   reservations: Reservations;
+  copies: CopyResults;
 }
 
 /** Runs one device call; an IoError (or anything else it throws) becomes a CheckCondition. */

@@ -14,6 +14,12 @@ import {
 } from './cdb.js';
 import type { CommandContext } from './command.js';
 import { compareAndWrite, compareAndWriteDataOutBytes } from './compare-and-write.js';
+import {
+  CopyServiceAction,
+  extendedCopy,
+  extendedCopyListBytes,
+  receiveCopyResults,
+} from './extended-copy.js';
 import { MAX_TRANSFER_BLOCKS } from './limits.js';
 import { modeSelect, modeSelectListBytes, modeSense6, modeSense10 } from './mode.js';
 import { type CommandDescription, reportSupportedOperationCodes } from './opcodes.js';
@@ -29,7 +35,6 @@ import {
   writeAndVerify,
 } from './read-write.js';
 import { PrIn, PrOut, type ReservationAccess } from './reservations.js';
-import { CheckCondition } from './sense.js';
 import { SCSI_BLOCK_BYTES, type ScsiResult, ScsiStatus } from './types.js';
 
 export interface CommandSpec extends CommandDescription {
@@ -39,6 +44,13 @@ export interface CommandSpec extends CommandDescription {
   access?: ReservationAccess;
   /** Bytes of data-out the CDB asks for; absent: none. */
   dataOutBytes?: (cdb: Buffer) => number;
+  /**
+   * True when the command would add a reservation or registration. On an LU that cannot keep
+   * them (LogicalUnit.reservationsUnavailable) it is refused as unsupported, before reservation
+   * conflicts and unit attentions, as an opcode the server lacks is. What only removes state
+   * (RELEASE, CLEAR, unregistering) still runs, so state from before stays removable.
+   */
+  addsReservation?: (cdb: Buffer, dataOut: Buffer) => boolean;
   run?: (context: CommandContext) => ScsiResult | Promise<ScsiResult>;
 }
 
@@ -95,14 +107,17 @@ const PR_OUT_SERVICE_ACTIONS: Array<[number, string]> = [
 ];
 
 /**
- * RESERVE(6) and PERSISTENT RESERVE OUT on an LU that cannot keep reservations: refused as the
- * command of a device without reservations is, so a cluster's fencing set-up fails plainly
- * instead of trusting a reservation that holds on one array only. RELEASE(6) and PERSISTENT
- * RESERVE IN still answer (there is nothing to release, no key to report).
+ * PERSISTENT RESERVE OUT actions that add state: all but RELEASE, CLEAR and unregistering
+ * (REGISTER with a zero service action key). See CommandSpec.addsReservation.
  */
-function assertReservationsAvailable(context: CommandContext): void {
-  const reason = context.unit.reservationsUnavailable?.();
-  if (reason !== undefined) throw new CheckCondition('invalid-opcode', `reservations refused: ${reason}`);
+function prOutAddsReservation(cdb: Buffer, dataOut: Buffer): boolean {
+  const serviceAction = (cdb[1] ?? 0) & 0x1f;
+  if (serviceAction === PrOut.RELEASE || serviceAction === PrOut.CLEAR) return false;
+  const unregisters =
+    (serviceAction === PrOut.REGISTER || serviceAction === PrOut.REGISTER_AND_IGNORE_EXISTING_KEY) &&
+    dataOut.length >= 16 &&
+    dataOut.readBigUInt64BE(8) === 0n;
+  return !unregisters;
 }
 
 /** RESERVE(6), RELEASE(6) and PERSISTENT RESERVE IN/OUT, one entry per service action. */
@@ -111,9 +126,9 @@ const RESERVATION_COMMANDS: CommandSpec[] = [
     opcode: Opcode.RESERVE_6,
     name: 'RESERVE(6)',
     usage: [0x16, 0, 0, 0, 0, C],
+    addsReservation: () => true,
     run: (context) => {
       assertControlByte(context.cdb, 6);
-      assertReservationsAvailable(context);
       return context.reservations.reserve6(context.unit.naa, context.task.nexus);
     },
   },
@@ -145,9 +160,9 @@ const RESERVATION_COMMANDS: CommandSpec[] = [
       name: `PERSISTENT RESERVE OUT (${action})`,
       usage: [0x5f, serviceAction, 0xff, 0, 0, ...L4, C],
       dataOutBytes: persistentReserveOutListBytes,
+      addsReservation: prOutAddsReservation,
       run: (context) => {
         assertControlByte(context.cdb, 10);
-        assertReservationsAvailable(context);
         return context.reservations.persistentReserveOut(
           context.unit.naa,
           context.task.nexus,
@@ -155,6 +170,30 @@ const RESERVATION_COMMANDS: CommandSpec[] = [
           context.task.dataOut,
         );
       },
+    }),
+  ),
+];
+
+/** EXTENDED COPY (LID1) and RECEIVE COPY RESULTS (extended-copy.ts). */
+const COPY_COMMANDS: CommandSpec[] = [
+  {
+    opcode: Opcode.EXTENDED_COPY,
+    serviceAction: CopyServiceAction.EXTENDED_COPY_LID1,
+    name: 'EXTENDED COPY (LID1)',
+    usage: [0x83, CopyServiceAction.EXTENDED_COPY_LID1, 0, 0, 0, 0, 0, 0, 0, 0, ...L4, 0, C],
+    dataOutBytes: extendedCopyListBytes,
+    run: extendedCopy,
+  },
+  ...[
+    [CopyServiceAction.COPY_STATUS, 'COPY STATUS'] as const,
+    [CopyServiceAction.OPERATING_PARAMETERS, 'OPERATING PARAMETERS'] as const,
+  ].map(
+    ([serviceAction, action]): CommandSpec => ({
+      opcode: Opcode.RECEIVE_COPY_RESULTS,
+      serviceAction,
+      name: `RECEIVE COPY RESULTS (${action})`,
+      usage: [0x84, serviceAction, 0xff, 0, 0, 0, 0, 0, 0, 0, ...L4, 0, C],
+      run: receiveCopyResults,
     }),
   ),
 ];
@@ -404,10 +443,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: verify,
   },
   ...RESERVATION_COMMANDS,
+  ...COPY_COMMANDS,
 ];
 
 /** Opcodes whose byte 1 bits 4-0 select a service action (looked up together with it). */
 export const SERVICE_ACTION_OPCODES: ReadonlySet<number> = new Set([
+  Opcode.EXTENDED_COPY,
+  Opcode.RECEIVE_COPY_RESULTS,
   Opcode.SERVICE_ACTION_IN_16,
   Opcode.MAINTENANCE_IN,
   Opcode.PERSISTENT_RESERVE_IN,

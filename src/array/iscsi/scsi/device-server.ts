@@ -6,6 +6,7 @@
 import { Opcode, SERVICE_ACTION_MASK } from './cdb.js';
 import type { CommandContext } from './command.js';
 import { COMMANDS, type CommandSpec, SERVICE_ACTION_OPCODES, UNIMPLEMENTED_DATA_OUT } from './commands.js';
+import { CopyResults } from './extended-copy.js';
 import { inquiry } from './inquiry.js';
 import { RangeLocks } from './range-lock.js';
 import { reportLuns, requestSense } from './report.js';
@@ -39,6 +40,7 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
   private readonly locks = new RangeLocks();
   private readonly attentions = new UnitAttentions();
   private readonly reservations: Reservations;
+  private readonly copies = new CopyResults();
 
   constructor(private readonly options: ScsiDeviceServerOptions = {}) {
     this.reservations = new Reservations(
@@ -96,6 +98,7 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
   sessionEnded(sessionId: string): void {
     this.attentions.sessionEnded(sessionId);
     this.reservations.sessionEnded(sessionId);
+    this.copies.sessionEnded(sessionId);
   }
 
   private async dispatch(task: ScsiTask): Promise<ScsiResult> {
@@ -120,6 +123,10 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
     if (command.anyLun === true) return this.anyLun(task, command);
     const unit = task.unit;
     if (unit === null) throw new CheckCondition('lu-not-supported', `no LU at LUN ${task.lun}`);
+    const refused = command.addsReservation?.(cdb, task.dataOut)
+      ? unit.reservationsUnavailable?.()
+      : undefined;
+    if (refused !== undefined) throw new CheckCondition('invalid-opcode', `reservations refused: ${refused}`);
     // A conflicting command is refused before any unit attention is reported (and kept).
     if (
       this.reservations.conflicts(unit.naa, task.nexus, command.access, command.opcode === Opcode.RELEASE_6)
@@ -130,7 +137,14 @@ export class TandemScsiDeviceServer implements ScsiDeviceServer {
       throw new CheckCondition(attention, `unit attention for ${task.nexus.sessionId} on LUN ${task.lun}`);
     const run = command.run;
     if (run === undefined) throw new Error(`command ${command.name} has no handler`);
-    const context: CommandContext = { task, cdb, unit, locks: this.locks, reservations: this.reservations };
+    const context: CommandContext = {
+      task,
+      cdb,
+      unit,
+      locks: this.locks,
+      reservations: this.reservations,
+      copies: this.copies,
+    };
     if (command.access === undefined) return await run(context);
     // Counted while it runs: a PREEMPT of this initiator port waits for it (see Reservations).
     this.reservations.taskStarted(unit.naa, task.nexus.initiatorPort);

@@ -3,6 +3,7 @@
 // WWN Cinder and multipath key on), 0xB0 block limits, 0xB1 characteristics, 0xB2 provisioning.
 
 import { assertControlByte, truncateTo } from './cdb.js';
+import { thirdPartyCopyPage } from './extended-copy.js';
 import {
   MAX_COMPARE_AND_WRITE_BLOCKS,
   MAX_TRANSFER_BLOCKS,
@@ -26,6 +27,8 @@ export const PERIPHERAL_NO_UNIT = 0x7f;
 const VERSION_SPC4 = 0x06;
 const HISUP_RDF2 = 0x12;
 const CMDQUE_BIT = 0x02;
+/** Byte 5: 3PC, third-party copy (EXTENDED COPY) is supported. */
+const THIRD_PARTY_COPY_BIT = 0x08;
 export const STANDARD_INQUIRY_BYTES = 96;
 /** SAM-5, SPC-4, SBC-3 (libiscsi keys "SBC-3 support" on exactly 0x04C0), iSCSI. */
 const VERSION_DESCRIPTORS = [0x00a0, 0x0460, 0x04c0, 0x0960];
@@ -35,6 +38,7 @@ export const VpdPage = {
   SUPPORTED_PAGES: 0x00,
   UNIT_SERIAL_NUMBER: 0x80,
   DEVICE_IDENTIFICATION: 0x83,
+  THIRD_PARTY_COPY: 0x8f,
   BLOCK_LIMITS: 0xb0,
   BLOCK_DEVICE_CHARACTERISTICS: 0xb1,
   LOGICAL_BLOCK_PROVISIONING: 0xb2,
@@ -51,6 +55,7 @@ export function standardInquiry(unitPresent: boolean): Buffer {
   data[2] = VERSION_SPC4;
   data[3] = HISUP_RDF2;
   data[4] = STANDARD_INQUIRY_BYTES - 5;
+  data[5] = THIRD_PARTY_COPY_BIT;
   data[7] = CMDQUE_BIT;
   ascii(INQUIRY_VENDOR, 8).copy(data, 8);
   ascii(INQUIRY_PRODUCT, 16).copy(data, 16);
@@ -184,6 +189,8 @@ export function vpdPageData(pageCode: number, unit: LogicalUnit, nexus: ScsiNexu
       return vpdPage(pageCode, Buffer.from(unit.serial, 'ascii'));
     case VpdPage.DEVICE_IDENTIFICATION:
       return vpdPage(pageCode, deviceIdentification(unit, nexus));
+    case VpdPage.THIRD_PARTY_COPY:
+      return vpdPage(pageCode, thirdPartyCopyPage());
     case VpdPage.BLOCK_LIMITS:
       return vpdPage(pageCode, blockLimits());
     case VpdPage.BLOCK_DEVICE_CHARACTERISTICS:

@@ -14,6 +14,7 @@ export const SenseKey = {
   ILLEGAL_REQUEST: 0x05,
   UNIT_ATTENTION: 0x06,
   DATA_PROTECT: 0x07,
+  COPY_ABORTED: 0x0a,
   ABORTED_COMMAND: 0x0b,
   MISCOMPARE: 0x0e,
 } as const;
@@ -63,6 +64,48 @@ export const SENSE = {
     asc: 0x26,
     ascq: 0x00,
     text: 'INVALID FIELD IN PARAMETER LIST',
+  },
+  'too-many-target-descriptors': {
+    key: SenseKey.ILLEGAL_REQUEST,
+    asc: 0x26,
+    ascq: 0x06,
+    text: 'TOO MANY TARGET DESCRIPTORS',
+  },
+  'unsupported-target-descriptor-type': {
+    key: SenseKey.ILLEGAL_REQUEST,
+    asc: 0x26,
+    ascq: 0x07,
+    text: 'UNSUPPORTED TARGET DESCRIPTOR TYPE CODE',
+  },
+  'too-many-segment-descriptors': {
+    key: SenseKey.ILLEGAL_REQUEST,
+    asc: 0x26,
+    ascq: 0x08,
+    text: 'TOO MANY SEGMENT DESCRIPTORS',
+  },
+  'unsupported-segment-descriptor-type': {
+    key: SenseKey.ILLEGAL_REQUEST,
+    asc: 0x26,
+    ascq: 0x09,
+    text: 'UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE',
+  },
+  'copy-aborted': {
+    key: SenseKey.COPY_ABORTED,
+    asc: 0x00,
+    ascq: 0x00,
+    text: 'NO ADDITIONAL SENSE INFORMATION',
+  },
+  'unreachable-copy-target': {
+    key: SenseKey.COPY_ABORTED,
+    asc: 0x08,
+    ascq: 0x04,
+    text: 'UNREACHABLE COPY TARGET',
+  },
+  'incorrect-copy-target-device-type': {
+    key: SenseKey.COPY_ABORTED,
+    asc: 0x0d,
+    ascq: 0x03,
+    text: 'INCORRECT COPY TARGET DEVICE TYPE',
   },
   'saving-parameters-not-supported': {
     key: SenseKey.ILLEGAL_REQUEST,

@@ -58,6 +58,11 @@ export interface ScsiNexus {
   initiatorPort: string;
   /** Every LUN this initiator may see, ascending (REPORT LUNS). */
   readonly luns: readonly number[];
+  /**
+   * The LU with this NAA designator among those this initiator may address (EXTENDED COPY names
+   * its copy targets so), or null. Absent: only the addressed LU is reachable.
+   */
+  unitWithNaa?: (naa: string) => LogicalUnit | null;
 }
 
 export interface ScsiTask {
