@@ -27,7 +27,7 @@ import { CrcConcatenation, crc32 } from '../../platform/crc32.js';
 import { IoError } from './block-device.js';
 import { type BlockLocation, DATA_SEGMENT_HEADER_BYTES, DataLog } from './data-log.js';
 import { IndexLog } from './index-log.js';
-import { LayerMap, ShardedMap, shardOfNumber, shardOfString } from './index-maps.js';
+import { IdTable, LayerMap, ShardedMap, shardOfString } from './index-maps.js';
 import { type BlockRef, IndexOpWriter, readIndexOps } from './index-ops.js';
 import type { VerifiedReader } from './verified-reader.js';
 
@@ -157,7 +157,7 @@ export class BlockStore {
   readonly meta: Database<unknown, string>;
   readonly state: StoreState;
   private readonly layerMaps = new Map<number, LayerMap>();
-  private readonly refs = new ShardedMap<number, BlockRef>(shardOfNumber);
+  private readonly refs = new IdTable<BlockRef>();
   private readonly hashes = new ShardedMap<string, number>(shardOfString);
   private readonly index: IndexLog;
   private readonly ops = new IndexOpWriter();
