@@ -53,6 +53,13 @@ test('IdTable: get, set, delete, size and ordered entries, for ids past 2^32 too
     [...table.entries()],
     [...model].sort((a, b) => a[0] - b[0]),
   );
+  // A page that empties goes, and a later id in it starts a fresh one.
+  table.delete(2 ** 40 + 3);
+  assert.equal(table.get(2 ** 40 + 3), undefined);
+  table.set(2 ** 40 + 4, 'fresh');
+  assert.equal(table.get(2 ** 40 + 4), 'fresh');
+  assert.equal(table.get(2 ** 40 + 3), undefined);
+  assert.equal(table.size, model.size, 'one deleted, one added');
 });
 
 test('LayerMap: random sets and deletes match a Map, while chunks turn dense and sparse again', () => {

@@ -40,6 +40,8 @@ const ID_PAGE_SLOTS = 65_536;
  */
 export class IdTable<V> {
   private readonly pages: Array<Array<V | undefined> | undefined> = [];
+  /** Entries per page: a page that empties is dropped (ids are not reused, so old pages empty out). */
+  private readonly pageCounts: number[] = [];
   private count = 0;
 
   // Ids may pass 2^32 (16 TiB of unique 4 KiB blocks): division, not 32-bit shifts.
@@ -56,7 +58,10 @@ export class IdTable<V> {
       this.pages[pageNo] = page;
     }
     const slot = id - pageNo * ID_PAGE_SLOTS;
-    if (page[slot] === undefined) this.count++;
+    if (page[slot] === undefined) {
+      this.count++;
+      this.pageCounts[pageNo] = (this.pageCounts[pageNo] ?? 0) + 1;
+    }
     page[slot] = value;
   }
 
@@ -67,6 +72,8 @@ export class IdTable<V> {
     if (page?.[slot] === undefined) return;
     page[slot] = undefined;
     this.count--;
+    this.pageCounts[pageNo]!--;
+    if (this.pageCounts[pageNo] === 0) this.pages[pageNo] = undefined;
   }
 
   get size(): number {
