@@ -302,7 +302,7 @@ test('scsi compare and write: concurrent CAWs on one block serialise (exactly on
 
 test('scsi server: unknown opcodes -> INVALID COMMAND OPERATION CODE; unknown service actions -> field pointer 1', async () => {
   const rig = new Rig();
-  for (const opcode of [0x8b, 0x8c, 0x48, 0x1e, 0x37, 0xc0]) {
+  for (const opcode of [0x8c, 0x9c, 0x48, 0x1e, 0x8d, 0xc0]) {
     const cdb = Buffer.alloc(16);
     cdb[0] = opcode;
     assertSense(await rig.run(cdb), 5, 0x20, 0);

@@ -236,7 +236,7 @@ test('scsi report supported operation codes: one command with timeouts, DPO/FUA 
   assert.equal(read10.readUInt16BE(14), 0x0a);
   assert.equal(read10.length, 4 + 10 + 12);
   assert.ok((read10[5] ?? 0) & 0x18);
-  assert.deepEqual([...assertGood(await rig.run(rsoc(1, 0x8b)))], [0, 0x01, 0, 0]);
+  assert.deepEqual([...assertGood(await rig.run(rsoc(1, 0x8c)))], [0, 0x01, 0, 0]);
   assert.deepEqual([...assertGood(await rig.run(rsoc(2, 0x9e, 0x1f)))], [0, 0x01, 0, 0]);
   assert.equal(assertGood(await rig.run(rsoc(3, 0x9e, 0x10)))[1], 0x03);
   assert.equal(assertGood(await rig.run(rsoc(3, 0x28)))[1], 0x03);

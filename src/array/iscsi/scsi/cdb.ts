@@ -21,6 +21,7 @@ export const Opcode = {
   WRITE_10: 0x2a,
   WRITE_AND_VERIFY_10: 0x2e,
   VERIFY_10: 0x2f,
+  READ_DEFECT_DATA_10: 0x37,
   PRE_FETCH_10: 0x34,
   SYNCHRONIZE_CACHE_10: 0x35,
   WRITE_SAME_10: 0x41,
@@ -32,6 +33,7 @@ export const Opcode = {
   EXTENDED_COPY: 0x83,
   RECEIVE_COPY_RESULTS: 0x84,
   READ_16: 0x88,
+  ORWRITE_16: 0x8b,
   COMPARE_AND_WRITE: 0x89,
   WRITE_16: 0x8a,
   WRITE_AND_VERIFY_16: 0x8e,
@@ -46,6 +48,7 @@ export const Opcode = {
   WRITE_12: 0xaa,
   WRITE_AND_VERIFY_12: 0xae,
   VERIFY_12: 0xaf,
+  READ_DEFECT_DATA_12: 0xb7,
 } as const;
 
 export const ServiceAction = {

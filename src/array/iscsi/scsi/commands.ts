@@ -14,6 +14,7 @@ import {
 } from './cdb.js';
 import type { CommandContext } from './command.js';
 import { compareAndWrite, compareAndWriteDataOutBytes } from './compare-and-write.js';
+import { readDefectData10, readDefectData12 } from './defects.js';
 import {
   CopyServiceAction,
   extendedCopy,
@@ -27,6 +28,7 @@ import { unmap, unmapListBytes, writeSame, writeSameDataOutBytes } from './provi
 import {
   Bytchk,
   bytchkOf,
+  orWrite,
   preFetch,
   read,
   synchronizeCache,
@@ -335,6 +337,28 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: [0x89, RW, ...L8, 0, 0, 0, 0xff, 0, C],
     dataOutBytes: compareAndWriteDataOutBytes,
     run: compareAndWrite,
+  },
+  {
+    opcode: Opcode.ORWRITE_16,
+    name: 'ORWRITE(16)',
+    access: 'write',
+    usage: [0x8b, RW, ...L8, ...L4, 0, C],
+    dataOutBytes: blockDataOutBytes,
+    run: orWrite,
+  },
+  {
+    opcode: Opcode.READ_DEFECT_DATA_10,
+    name: 'READ DEFECT DATA(10)',
+    access: 'read',
+    usage: [0x37, 0, 0x1f, 0, 0, 0, 0, 0xff, 0xff, C],
+    run: readDefectData10,
+  },
+  {
+    opcode: Opcode.READ_DEFECT_DATA_12,
+    name: 'READ DEFECT DATA(12)',
+    access: 'read',
+    usage: [0xb7, 0x1f, ...L4, ...L4, 0, C],
+    run: readDefectData12,
   },
   {
     opcode: Opcode.WRITE_16,

@@ -69,6 +69,31 @@ export async function write(context: CommandContext): Promise<ScsiResult> {
   return GOOD;
 }
 
+/**
+ * ORWRITE(16): each data-out byte ORed into the medium's (SBC-3), the range held exclusively from
+ * the read to the end of the write, as COMPARE AND WRITE holds it.
+ */
+export async function orWrite(context: CommandContext): Promise<ScsiResult> {
+  const { lba, blocks } = checkedBlockCdb(context);
+  assertWritable(context);
+  const receivedBlocks = Math.min(blocks, Math.floor(context.task.dataOut.length / SCSI_BLOCK_BYTES));
+  if (receivedBlocks === 0) return GOOD;
+  const data = context.task.dataOut.subarray(0, receivedBlocks * SCSI_BLOCK_BYTES);
+  const { unit, locks } = context;
+  const offsetBytes = byteOffsetOf(lba);
+  const release = await locks.acquire(unit.naa, lba, receivedBlocks, true);
+  try {
+    const current = await deviceCall('read', () => unit.device.read(offsetBytes, data.length));
+    const merged = Buffer.allocUnsafe(data.length);
+    for (let i = 0; i < data.length; i++) merged[i] = current[i]! | data[i]!;
+    unit.device.release?.(current);
+    await deviceCall('write', () => unit.device.write(offsetBytes, merged));
+  } finally {
+    release();
+  }
+  return GOOD;
+}
+
 /** BYTCHK (byte 1 bits 2-1) of VERIFY and WRITE AND VERIFY. */
 export const Bytchk = { NONE: 0, COMPARE: 1, COMPARE_ONE_BLOCK: 3 } as const;
 
