@@ -79,8 +79,38 @@ export function looksIncompressible(data: Buffer): boolean {
   return distinct > (data.length / COMPRESS_SAMPLE_STRIDE) * COMPRESS_SAMPLE_DISTINCT_RATIO_MAX;
 }
 
-/** The block's content hash (sha256): its identity for dedup, here and across replication. */
+/** Content hashes of whole blocks of one repeated byte, by that byte: computed once each. */
+const patternHashes: Array<Buffer | undefined> = [];
+
+/**
+ * True when every byte of a whole block is the same (a fill pattern). Like Purity's pattern
+ * removal, such blocks skip the expensive step: their hash is known. The first two bytes filter
+ * out nearly all other data before the whole block is compared with itself shifted by one.
+ */
+function isSingleBytePattern(data: Buffer): boolean {
+  return (
+    data.length === BLOCK_BYTES &&
+    data[0] === data[1] &&
+    data[0] === data[BLOCK_BYTES - 1] &&
+    data.compare(data, 1, BLOCK_BYTES, 0, BLOCK_BYTES - 1) === 0
+  );
+}
+
+/**
+ * The block's content hash (sha256): its identity for dedup, here and across replication. A block
+ * of one repeated byte gets the same sha256 as ever, remembered per byte value. The buffer
+ * returned may be shared: callers read it, never write to it.
+ */
 export function contentHashOf(data: Buffer): Buffer {
+  if (isSingleBytePattern(data)) {
+    const byte = data[0]!;
+    let known = patternHashes[byte];
+    if (known === undefined) {
+      known = hash('sha256', data, 'buffer') as unknown as Buffer;
+      patternHashes[byte] = known;
+    }
+    return known;
+  }
   return hash('sha256', data, 'buffer') as unknown as Buffer;
 }
 
