@@ -10,17 +10,7 @@ import {
   type PodMachineConfig,
 } from '../../src/replication/sync/pod-machine.js';
 
-/** mulberry32: small, fast, good enough to drive a simulation from a seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './seeded-random.js';
 
 export interface SimOptions {
   seed: number;

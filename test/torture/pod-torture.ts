@@ -20,7 +20,7 @@ import {
 } from '../helpers/array-process.js';
 import { type MediatorProcess, startMediatorProcess } from '../helpers/mediator-process.js';
 import { NbdTestClient } from '../helpers/nbd-client.js';
-import { seededRandom } from '../helpers/pod-sim.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 const BLOCK = 4096;

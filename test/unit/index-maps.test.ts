@@ -5,18 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IdTable, LayerMap } from '../../src/array/engine/index-maps.js';
 import { INDEX_MAP_CHUNK_BLOCKS } from '../../src/constants.js';
-
-/** A small seeded generator (mulberry32): the same operations on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { seededRandom } from '../helpers/seeded-random.js';
 
 test('IdTable: get, set, delete, size and ordered entries, for ids past 2^32 too', () => {
   const table = new IdTable<string>();
@@ -63,7 +52,7 @@ test('IdTable: get, set, delete, size and ordered entries, for ids past 2^32 too
 });
 
 test('LayerMap: random sets and deletes match a Map, while chunks turn dense and sparse again', () => {
-  const next = random(6);
+  const next = seededRandom(6);
   const map = new LayerMap();
   const model = new Map<number, number>();
   const span = 3 * INDEX_MAP_CHUNK_BLOCKS;

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Journal, type ReplayedRecord } from '../../src/array/engine/journal.js';
-import { LossyDisk, seededRandom } from '../helpers/lossy-disk.js';
+import { LossyDisk } from '../helpers/lossy-disk.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const SEGMENT_BYTES = 64 * 1024; // small: batches cross segment boundaries often
 const SEEDS = Number(process.env.TANDEM_JOURNAL_SEEDS ?? 40);
