@@ -289,3 +289,37 @@ test('engine: changedBlocks lists what the layers above a base map, or everythin
   assert.deepEqual(engine.blockWithHash(hash!), engine.read(second, 9 * BLOCK_BYTES, BLOCK_BYTES));
   await engine.close();
 });
+
+test('engine: the references of deduplicated content are counted right across a reopen', async () => {
+  const { engine, dir } = await freshEngine();
+  const vol = await newVolume(engine);
+  const pattern = Buffer.alloc(256 * 4096, 0x3c);
+  await engine.write(vol, 0, pattern);
+  await engine.destageNow();
+  const blockId = engine.store.lookup(vol.headLayerId, 0)!;
+  assert.equal(engine.store.lookup(vol.headLayerId, 255), blockId, 'one stored block');
+  assert.equal(engine.store.refcount(blockId), 256);
+  await engine.close();
+
+  // Counts come back from the index log alone (no clean checkpoint of them is needed).
+  let reopened = await BlockEngine.open(dir);
+  assert.equal(reopened.store.refcount(blockId), 256);
+  const other = randomBytes(128 * 4096);
+  await reopened.write(vol, 0, other);
+  await reopened.destageNow();
+  assert.equal(reopened.store.refcount(blockId), 128);
+  await reopened.close();
+
+  reopened = await BlockEngine.open(dir);
+  assert.equal(reopened.store.refcount(blockId), 128);
+  assert.deepEqual(reopened.read(vol.headLayerId, 0, other.length), other);
+  assert.deepEqual(reopened.read(vol.headLayerId, other.length, 128 * 4096), pattern.subarray(0, 128 * 4096));
+  // Overwrite the rest: the block is freed, and stays freed after a reopen.
+  await reopened.write(vol, other.length, randomBytes(128 * 4096));
+  await reopened.destageNow();
+  assert.equal(reopened.store.hasBlock(blockId), false);
+  await reopened.close();
+  reopened = await BlockEngine.open(dir);
+  assert.equal(reopened.store.hasBlock(blockId), false);
+  await reopened.close();
+});
