@@ -191,12 +191,6 @@ export class BlockStore {
   private readonly hashes = new ShardedMap<string, number>(shardOfString);
   private readonly index: IndexLog;
   private readonly ops = new IndexOpWriter();
-  /**
-   * Blocks whose refcount this transaction changed: their final counts are logged once, when it
-   * commits. Mapping 256 blocks of one repeated content used to log 512 refcount ops for a single
-   * block (one per reference taken and dropped).
-   */
-  private readonly refcountsChanged = new Set<number>();
   private inTransaction = false;
   /** Reads long runs into shared buffers on a worker thread, checked there (see useVerifiedReader). */
   private verifiedReader: VerifiedReader | null = null;
@@ -260,12 +254,6 @@ export class BlockStore {
     this.inTransaction = true;
     try {
       fn();
-      for (const blockId of this.refcountsChanged) {
-        const ref = this.refs.get(blockId);
-        // A block whose count reached 0 was deleted (refDelete is logged then).
-        if (ref && ref.refcount > 0) this.ops.refCount(blockId, ref.refcount);
-      }
-      this.refcountsChanged.clear();
       const tail = this.data.tail;
       this.state.dataSegment = tail.segment;
       this.state.dataTailBytes = tail.tailBytes;
@@ -665,7 +653,7 @@ export class BlockStore {
     const ref = this.refs.get(blockId);
     if (!ref) throw new Error(`block ${blockId} has no reference record`);
     ref.refcount += delta;
-    this.refcountsChanged.add(blockId);
+    if (ref.refcount > 0) this.ops.refCount(blockId, ref.refcount);
     return ref;
   }
 
