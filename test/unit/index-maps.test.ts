@@ -14,6 +14,8 @@ test('IdTable: get, set, delete, size and ordered entries, for ids past 2^32 too
     0,
     1,
     65_535,
+    4095,
+    4096,
     65_536,
     65_537,
     2 ** 31 - 1,

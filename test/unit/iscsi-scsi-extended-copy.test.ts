@@ -308,3 +308,71 @@ test('INQUIRY reports third-party copy: 3PC in standard data, the commands in VP
   const list = page.subarray(9, 9 + page[8]!);
   assert.deepEqual([...list], [0x83, 1, 0x00, 0x84, 2, 0x00, 0x03]);
 });
+
+test('a PREEMPT of the copying initiator waits for its EXTENDED COPY to end (fencing)', async () => {
+  const rig = new CopyRig();
+  await rig.one.write(0, randomBytes(4000 * BS));
+  const prOut = (nexus: ScsiNexus, serviceAction: number, type: number, key: bigint, serviceKey: bigint) => {
+    const body = Buffer.alloc(24);
+    body.writeBigUInt64BE(key, 0);
+    body.writeBigUInt64BE(serviceKey, 8);
+    return rig.server.execute({
+      nexus,
+      unit: rig.units[1]!,
+      lun: 2,
+      cdb: Buffer.from([0x5f, serviceAction, type, 0, 0, 0, 0, 0, 24, 0]),
+      dataOut: body,
+      expectedLength: 24,
+    });
+  };
+  // B holds Write Exclusive - Registrants Only on the destination; A is registered, so may write.
+  assertGood(await prOut(NEXUS_2, 0, 0, 0n, 0xbn));
+  assertGood(await prOut(NEXUS_2, 1, 5, 0xbn, 0n));
+  assertGood(await prOut(NEXUS, 0, 0, 0n, 0xan));
+  rig.two.holdNext(1);
+  let copyEnded = false;
+  const copy = rig
+    .extendedCopy(
+      parameterList(
+        1,
+        0,
+        [target(NAA_1), target(NAA_2)],
+        [segment({ source: 0, destination: 1, blocks: 4000, sourceLba: 0, destinationLba: 0 })],
+      ),
+    )
+    .finally(() => {
+      copyEnded = true;
+    });
+  while (rig.two.heldCount === 0) await new Promise((resolve) => setImmediate(resolve));
+  let preemptAnswered = false;
+  const preempt = prOut(NEXUS_2, 5, 5, 0xbn, 0xan).then((result) => {
+    preemptAnswered = true;
+    assert.equal(copyEnded, true, 'the copy ended before the PREEMPT AND ABORT was answered');
+    return result;
+  });
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(preemptAnswered, false, 'the PREEMPT AND ABORT waits while the copy runs');
+  rig.two.releaseHeld();
+  assertGood(await copy);
+  assertGood(await preempt);
+});
+
+test('EXTENDED COPY hands its read buffers back only when the destination keeps no reference', async () => {
+  for (const reuse of [false, true]) {
+    const rig = new CopyRig();
+    const released: Buffer[] = [];
+    Object.assign(rig.one, { release: (data: Buffer) => released.push(data) });
+    rig.units[1] = { ...rig.units[1]!, device: new MemoryDevice('vol2', 4 * MiB, { reuseWrites: reuse }) };
+    assertGood(
+      await rig.extendedCopy(
+        parameterList(
+          1,
+          0,
+          [target(NAA_1), target(NAA_2)],
+          [segment({ source: 0, destination: 1, blocks: 4000, sourceLba: 0, destinationLba: 0 })],
+        ),
+      ),
+    );
+    assert.equal(released.length, reuse ? 2 : 0, `mayReuse ${reuse}`);
+  }
+});

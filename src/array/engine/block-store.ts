@@ -106,7 +106,8 @@ export function contentHashOf(data: Buffer): Buffer {
     const byte = data[0]!;
     let known = patternHashes[byte];
     if (known === undefined) {
-      known = hash('sha256', data, 'buffer') as unknown as Buffer;
+      // Hashed from a block of its own: `data` may be shared memory another thread could change.
+      known = hash('sha256', Buffer.alloc(BLOCK_BYTES, byte), 'buffer') as unknown as Buffer;
       patternHashes[byte] = known;
     }
     return known;

@@ -30,8 +30,11 @@ export class ShardedMap<K, V> {
   }
 }
 
-/** Entries per page of an IdTable: 2^16 slots, 512 KiB of pointers. */
-const ID_PAGE_SLOTS = 65_536;
+/**
+ * Entries per page of an IdTable: 4 096 slots, 32 KiB of pointers. A page stays while any id on it
+ * is live, so small pages keep the cost of long-lived stragglers among freed ids low.
+ */
+const ID_PAGE_SLOTS = 4096;
 
 /**
  * Values by small non-negative integer id (block ids are handed out in sequence): pages of plain

@@ -41,7 +41,7 @@ const COPY_CHUNK_BYTES = 1024 * 1024;
 const HELD_RESULTS_MAX = 64;
 /** COPY MANAGER STATUS: operation completed without errors. */
 const COPY_COMPLETED = 0x00;
-/** TRANSFER COUNT UNITS: logical blocks of the destination (SPC-4: 0xF1 is 2^10 bytes; 0x00 is bytes). */
+/** TRANSFER COUNT UNITS 0x00: the TRANSFER COUNT is in bytes. */
 const UNITS_BYTES = 0x00;
 
 export function extendedCopyListBytes(cdb: Buffer): number {
@@ -173,19 +173,19 @@ async function copySegment(context: CommandContext, from: LogicalUnit, to: Logic
   const total = segment.blocks * SCSI_BLOCK_BYTES;
   const sourceStart = Number(segment.sourceLba) * SCSI_BLOCK_BYTES;
   const destinationStart = Number(segment.destinationLba) * SCSI_BLOCK_BYTES;
-  const backwards = from === to && destinationStart > sourceStart && destinationStart < sourceStart + total;
+  const backwards =
+    from.naa === to.naa && destinationStart > sourceStart && destinationStart < sourceStart + total;
   const chunks: number[] = [];
   for (let done = 0; done < total; done += COPY_CHUNK_BYTES) chunks.push(done);
   if (backwards) chunks.reverse();
   for (const done of chunks) {
     const bytes = Math.min(COPY_CHUNK_BYTES, total - done);
     const data = await deviceCall('read', () => from.device.read(sourceStart + done, bytes));
-    try {
-      const lba = segment.destinationLba + BigInt(done / SCSI_BLOCK_BYTES);
-      await writeBlocks({ ...context, unit: to }, lba, data);
-    } finally {
-      from.device.release?.(data);
-    }
+    const lba = segment.destinationLba + BigInt(done / SCSI_BLOCK_BYTES);
+    await writeBlocks({ ...context, unit: to }, lba, data);
+    // The read buffer goes back to its pool only if the destination keeps no reference to it (a
+    // stretched pod's replication link may still hold a frame of it: BlockDevice.mayReuse).
+    if (to.device.mayReuse?.(data) === true) from.device.release?.(data);
   }
 }
 
@@ -218,10 +218,18 @@ export async function extendedCopy(context: CommandContext): Promise<ScsiResult>
   for (const { from, to } of plan)
     if (conflicts(context, from, nexus, false) || conflicts(context, to, nexus, true))
       return { status: ScsiStatus.RESERVATION_CONFLICT };
+  // Counted as running on every copy target, as a READ or WRITE is on its LU: a PREEMPT of this
+  // initiator port then waits for the copy to end before it answers (fencing, see Reservations).
+  const targetNaas = [...new Set(plan.flatMap(({ from, to }) => [from.naa, to.naa]))];
+  for (const naa of targetNaas) context.reservations.taskStarted(naa, nexus.initiatorPort);
   let bytesCopied = 0;
-  for (const { from, to, segment } of plan) {
-    await copySegment(context, from, to, segment);
-    bytesCopied += segment.blocks * SCSI_BLOCK_BYTES;
+  try {
+    for (const { from, to, segment } of plan) {
+      await copySegment(context, from, to, segment);
+      bytesCopied += segment.blocks * SCSI_BLOCK_BYTES;
+    }
+  } finally {
+    for (const naa of targetNaas) context.reservations.taskEnded(naa, nexus.initiatorPort);
   }
   if (listIdUsage <= LIST_ID_USAGE_HOLD_MAX)
     context.copies.hold(nexus.sessionId, listId, { segmentsProcessed: segments.length, bytesCopied });
