@@ -55,3 +55,20 @@ test('READ DEFECT DATA (10) and (12): the lists asked for are valid and empty', 
     'allocation length',
   );
 });
+
+test('ORWRITE(16) holds its range exclusively: a WRITE in flight lands first, then the OR applies to it', async () => {
+  const rig = new Rig(1 * MiB);
+  const written = randomBytes(8 * BS);
+  const mask = randomBytes(8 * BS);
+  rig.device.holdNext(1);
+  const write = rig.run([0x8a, 0, ...be(0, 8), ...be(8, 4), 0, 0], written);
+  while (rig.device.heldCount === 0) await new Promise((resolve) => setImmediate(resolve));
+  const orwrite = rig.run(orwrite16(0, 8), mask);
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  rig.device.releaseHeld();
+  assertGood(await write);
+  assertGood(await orwrite);
+  const expected = Buffer.alloc(8 * BS);
+  for (let i = 0; i < expected.length; i++) expected[i] = written[i]! | mask[i]!;
+  assert.deepEqual(await rig.read(0, 8), expected);
+});
