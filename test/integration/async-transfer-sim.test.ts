@@ -21,22 +21,12 @@ import { BLOCK_BYTES } from '../../src/constants.js';
 import { TransferMessage } from '../../src/replication/async/transfer-protocol.js';
 import { TransferReceiver } from '../../src/replication/async/transfer-receiver.js';
 import { type RequestLink, sendSnapshot, sourceRefOf } from '../../src/replication/async/transfer-sender.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const HOUR = 3600 * 1000;
 const VOLUME_BLOCKS = 64;
 const ROUNDS = 12;
 const SEEDS = Number(process.env.TANDEM_ASYNC_SEEDS ?? 12);
-
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -105,7 +95,7 @@ class SimLink implements RequestLink {
 }
 
 async function runSeed(seed: number): Promise<{ attempts: number; replicated: number }> {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const source = await openArray(`src${seed}`);
   const target = await openArray(`tgt${seed}`);
   const volumes: VolumeRecord[] = [];

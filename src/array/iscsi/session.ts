@@ -350,17 +350,20 @@ export class IscsiSession {
     void this.execute(state);
   }
 
-  /** What the SCSI device server knows of this I_T nexus. */
+  /** What the SCSI device server knows of this I_T nexus: one object for every command. */
+  private nexusView: ScsiNexus | null = null;
+
   private nexus(): ScsiNexus {
+    if (this.nexusView) return this.nexusView;
     const catalog = this.ctx.catalog;
     const initiatorName = this.initiatorName;
-    return {
+    this.nexusView = {
       targetName: catalog.targetName,
       portalGroupTag: ISCSI_PORTAL_GROUP_TAG,
       initiatorName,
       sessionId: this.sessionId,
       initiatorPort: this.initiatorPort,
-      // Only REPORT LUNS wants them: not worked out for every command.
+      // Asked afresh each time (connections change during a session), and only by REPORT LUNS.
       get luns() {
         return catalog.luns(initiatorName);
       },
@@ -372,6 +375,7 @@ export class IscsiSession {
         return null;
       },
     };
+    return this.nexusView;
   }
 
   private newTtt(): number {

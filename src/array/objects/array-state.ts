@@ -68,6 +68,13 @@ export interface PodIo {
   ordered(op: PodOp): Promise<void>;
 }
 
+/** See ArrayState.accessStamp. */
+export interface AccessStamp {
+  readonly revision: number;
+  readonly connections: readonly ConnectionRecord[];
+  readonly count: number;
+}
+
 export class ArrayState {
   readonly volumes = new Map<string, VolumeRecord>();
   readonly snapshots = new Map<string, SnapshotRecord>();
@@ -94,6 +101,24 @@ export class ArrayState {
 
   get revision(): number {
     return this.revisionValue;
+  }
+
+  /** What `isCurrent` compares later: the revision, and the connection list as it is now. */
+  accessStamp(): AccessStamp {
+    return { revision: this.revisionValue, connections: this.connections, count: this.connections.length };
+  }
+
+  /**
+   * True while nothing that decides what a host reaches has changed since `stamp`: the revision,
+   * and the connection list (replaced on every removal, grown on every addition). The list check
+   * catches some changes that would not be persisted, not all.
+   */
+  isCurrent(stamp: AccessStamp): boolean {
+    return (
+      stamp.revision === this.revisionValue &&
+      stamp.connections === this.connections &&
+      stamp.count === this.connections.length
+    );
   }
 
   private constructor(

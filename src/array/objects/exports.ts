@@ -3,8 +3,8 @@
 // registry and re-checks on every request that the object still exists and is still served.
 
 import { type BlockDevice, type ExportCatalog, IoError } from '../engine/block-device.js';
-import type { ArrayState } from './array-state.js';
-import type { ConnectionRecord, SnapshotRecord, VolumeRecord } from './model.js';
+import type { AccessStamp, ArrayState } from './array-state.js';
+import type { SnapshotRecord, VolumeRecord } from './model.js';
 import type { PerfRegistry } from './perf.js';
 
 function elapsedUsec(startNs: bigint): number {
@@ -22,24 +22,14 @@ export class ArrayExports implements ExportCatalog {
    * list stay the same (see ArrayState.revision): walking every connection, and for group
    * connections every host, for each request made I/O slower the more objects the array held.
    */
-  private readonly served = new WeakMap<
-    VolumeRecord,
-    { revision: number; connections: readonly ConnectionRecord[]; count: number; served: boolean }
-  >();
+  private readonly served = new WeakMap<VolumeRecord, { stamp: AccessStamp; served: boolean }>();
 
   isServed(volume: VolumeRecord): boolean {
     if (volume.destroyed) return false;
-    const { revision, connections } = this.state;
     const known = this.served.get(volume);
-    if (
-      known &&
-      known.revision === revision &&
-      known.connections === connections &&
-      known.count === connections.length
-    )
-      return known.served;
+    if (known && this.state.isCurrent(known.stamp)) return known.served;
     const served = this.findServed(volume);
-    this.served.set(volume, { revision, connections, count: connections.length, served });
+    this.served.set(volume, { stamp: this.state.accessStamp(), served });
     return served;
   }
 

@@ -6,9 +6,9 @@
 
 import type { IscsiInitiator, IscsiTargetCatalog } from '../iscsi/catalog.js';
 import type { LogicalUnit } from '../iscsi/scsi/types.js';
-import type { ArrayState } from './array-state.js';
+import type { AccessStamp, ArrayState } from './array-state.js';
 import type { ArrayExports } from './exports.js';
-import type { ConnectionRecord, HostRecord, VolumeRecord } from './model.js';
+import type { HostRecord, VolumeRecord } from './model.js';
 
 /** Pure's NAA company id: a volume's NAA designator is this followed by its 24-hex-digit serial. */
 export const PURE_NAA_PREFIX = '624a9370';
@@ -23,21 +23,24 @@ export function targetNameOf(arrayId: string): string {
 }
 
 /**
- * What one initiator reaches, as derived from the records at one revision. Still true while the
- * revision is the same: every change to hosts, groups, connections and volumes is persisted, which
- * bumps it. The connection list (replaced on every removal, grown on every addition) and the host
- * record are compared too, which catches some changes that would not be persisted, not all.
+ * What one known initiator reaches, as derived from the records at one stamp (see
+ * ArrayState.isCurrent), while its host record is still the one in the state.
  */
 interface Reach {
-  revision: number;
-  connections: readonly ConnectionRecord[];
-  connectionCount: number;
-  host: HostRecord | undefined;
+  stamp: AccessStamp;
+  host: HostRecord;
   volumes: Map<number, VolumeRecord>;
   luns: readonly number[];
-  /** LUs handed out at this revision, by LUN (their devices are shared; closing them is a no-op). */
+  /** LUs handed out at this stamp, by LUN (their devices are shared; closing them is a no-op). */
   units: Map<number, LogicalUnit>;
 }
+
+/** An initiator no host claims: it reaches nothing. Not kept: any name can log in and ask. */
+const NO_REACH = {
+  volumes: new Map<number, VolumeRecord>(),
+  luns: [] as readonly number[],
+  units: new Map(),
+};
 
 /** Initiators whose reach is kept; past this the cache starts over (hosts come and go). */
 const REACH_CACHE_MAX = 1024;
@@ -101,33 +104,23 @@ export class ArrayIscsiAccess implements IscsiTargetCatalog {
     return 'the volume is in a stretched pod, whose other arrays would not see its reservations';
   }
 
-  private reachOf(initiatorName: string): Reach {
-    const { state } = this;
+  private reachOf(initiatorName: string): Pick<Reach, 'volumes' | 'luns' | 'units'> {
     const known = this.reach.get(initiatorName);
-    if (
-      known &&
-      known.revision === state.revision &&
-      known.connections === state.connections &&
-      known.connectionCount === state.connections.length &&
-      (known.host === undefined || state.hosts.get(known.host.name) === known.host)
-    )
+    if (known && this.state.isCurrent(known.stamp) && this.state.hosts.get(known.host.name) === known.host)
       return known;
+    const stamp = this.state.accessStamp();
     const host = this.hostOf(initiatorName);
-    const volumes = host ? this.volumesOf(host) : new Map<number, VolumeRecord>();
+    if (!host) return NO_REACH;
+    const volumes = this.volumesOf(host);
     const reach: Reach = {
-      revision: state.revision,
-      connections: state.connections,
-      connectionCount: state.connections.length,
+      stamp,
       host,
       volumes,
       luns: [...volumes.keys()].sort((a, b) => a - b),
       units: new Map(),
     };
-    // Unknown initiators (they see no LUN) are not kept: any name can log in and ask.
-    if (host) {
-      if (this.reach.size >= REACH_CACHE_MAX) this.reach.clear();
-      this.reach.set(initiatorName, reach);
-    }
+    if (this.reach.size >= REACH_CACHE_MAX) this.reach.clear();
+    this.reach.set(initiatorName, reach);
     return reach;
   }
 
