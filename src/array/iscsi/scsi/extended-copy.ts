@@ -5,7 +5,7 @@
 // same devices and range locks as WRITE. Only LUs the initiator itself may address are reachable.
 // The copy runs to its end before the status: RECEIVE COPY RESULTS reports it as completed.
 
-import { assertControlByte } from './cdb.js';
+import { assertControlByte, capacityBlocksOf } from './cdb.js';
 import { type CommandContext, deviceCall } from './command.js';
 import { writeBlocks } from './read-write.js';
 import { CheckCondition, invalidCdbField, invalidParameterField } from './sense.js';
@@ -164,10 +164,6 @@ function conflicts(context: CommandContext, unit: LogicalUnit, nexus: ScsiNexus,
   return context.reservations.conflicts(unit.naa, nexus, write ? 'write' : 'read');
 }
 
-function capacityBlocks(unit: LogicalUnit): bigint {
-  return BigInt(Math.floor(unit.device.sizeBytes / SCSI_BLOCK_BYTES));
-}
-
 /** Copies one segment in chunks; backwards when it overlaps itself forwards on one LU. */
 async function copySegment(context: CommandContext, from: LogicalUnit, to: LogicalUnit, segment: Segment) {
   const total = segment.blocks * SCSI_BLOCK_BYTES;
@@ -208,8 +204,8 @@ export async function extendedCopy(context: CommandContext): Promise<ScsiResult>
       );
     const blocks = BigInt(segment.blocks);
     if (
-      segment.sourceLba + blocks > capacityBlocks(from) ||
-      segment.destinationLba + blocks > capacityBlocks(to)
+      segment.sourceLba + blocks > capacityBlocksOf(from.device.sizeBytes) ||
+      segment.destinationLba + blocks > capacityBlocksOf(to.device.sizeBytes)
     )
       throw new CheckCondition('copy-aborted', 'a segment runs past the end of its LU');
     if (to.device.readOnly) throw new CheckCondition('write-protected', `${to.device.name} is read-only`);
